@@ -1,0 +1,34 @@
+/**
+ * The `flowgate` command line: commander wiring, and the one place failures become a
+ * clear message and an exit code.
+ *
+ * @module
+ */
+import { Command, CommanderError } from 'commander';
+import { registerMigrate } from './commands/migrate.js';
+import { describeFailure, EXIT } from './output.js';
+
+/** Builds the command tree. */
+export function buildProgram(): Command {
+  const program = new Command('flowgate')
+    .description('an OAuth 2.1 proxy for MCP servers, built as an event-sourced auth-flow engine')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  registerMigrate(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without the node and script entries); resolves to the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`flowgate: ${describeFailure(error)}\n`);
+    return EXIT.failure;
+  }
+}

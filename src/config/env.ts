@@ -1,0 +1,59 @@
+/**
+ * The environment variables that override configuration, in one explicit table
+ * (documented in docs/configuration.md). Nothing else in flowgate reads `process.env`
+ * for configuration.
+ *
+ * @module
+ */
+
+/** How an environment value is turned into a configuration value. */
+export type EnvValueType = 'string' | 'integer' | 'boolean';
+
+/** One environment override. */
+export interface EnvOverride {
+  readonly name: string;
+  /** Dotted path of the option it sets. */
+  readonly path: string;
+  readonly type: EnvValueType;
+  readonly description: string;
+}
+
+/** Every environment override flowgate honours. */
+export const ENV_OVERRIDES: readonly EnvOverride[] = [
+  {
+    name: 'FLOWGATE_DATA_DIR',
+    path: 'dataDir',
+    type: 'string',
+    description: 'Data directory (SQLite file, development keys). Default `./.flowgate`.',
+  },
+  {
+    name: 'FLOWGATE_DB',
+    path: 'store.sqlitePath',
+    type: 'string',
+    description: "SQLite file path, overriding the data directory's `flowgate.db`.",
+  },
+  {
+    name: 'FLOWGATE_DATABASE_URL',
+    path: 'store.databaseUrl',
+    type: 'string',
+    description: 'PostgreSQL URL; when set, PostgreSQL is used instead of SQLite.',
+  },
+  {
+    name: 'FLOWGATE_DATABASE_SCHEMA',
+    path: 'store.postgresSchema',
+    type: 'string',
+    description: "PostgreSQL schema for flowgate's tables. Default `public`.",
+  },
+  {
+    name: 'FLOWGATE_SQLITE_SYNCHRONOUS',
+    path: 'store.synchronous',
+    type: 'string',
+    description: 'SQLite durability: `FULL` (default) or `NORMAL`.',
+  },
+  {
+    name: 'FLOWGATE_SQLITE_BUSY_TIMEOUT_MS',
+    path: 'store.busyTimeoutMs',
+    type: 'integer',
+    description: 'How long a SQLite writer waits for the write lock, in milliseconds. Default 5000.',
+  },
+];

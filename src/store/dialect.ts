@@ -1,0 +1,27 @@
+/**
+ * What differs between SQLite and PostgreSQL, behind one small port. Everything else in
+ * the store is written once on kysely.
+ *
+ * @module
+ */
+import type { Kysely, Transaction } from 'kysely';
+
+/** The two databases flowgate stores its log in. */
+export type DialectName = 'sqlite' | 'postgres';
+
+/** Dialect-specific behaviour of an open database. */
+export interface StoreDialect {
+  readonly name: DialectName;
+  readonly db: Kysely<any>;
+  /** Where the data lives, for error messages (a file path, or a URL without its password). */
+  readonly location: string;
+  /**
+   * Called first in every append transaction. On PostgreSQL it takes a transaction-scoped
+   * advisory lock so commit order equals global-position order (docs/store.md, "Global
+   * order"); SQLite's `BEGIN IMMEDIATE` already serialises writers.
+   */
+  lockForAppend(trx: Transaction<any>): Promise<void>;
+  /** Turns a driver error into a clear store error where one applies. */
+  translateError(error: unknown): unknown;
+  close(): Promise<void>;
+}

@@ -1,0 +1,20 @@
+/**
+ * The ordered list of schema migrations. Each later feature appends its own file here;
+ * a migration, once released, never changes.
+ *
+ * @module
+ */
+import type { Migration } from 'kysely';
+import type { DialectName } from '../dialect.js';
+import { eventLogMigration } from './0001-event-log.js';
+
+/** A named migration factory; names sort in the order they apply. */
+export interface NamedMigration {
+  readonly name: string;
+  readonly migration: (dialect: DialectName) => Migration;
+}
+
+/** Every migration the store knows, in order. */
+export const STORE_MIGRATIONS: readonly NamedMigration[] = [
+  { name: '0001-event-log', migration: eventLogMigration },
+];

@@ -33,7 +33,8 @@ export default tseslint.config(
     // Machines are pure: no clock, no randomness, no I/O (ids and times arrive in events).
     files: ['machines/**/*.ts'],
     rules: {
-      'no-restricted-globals': ['error', 'Date', 'Math', 'crypto', 'process', 'fetch'],
+      'no-restricted-globals': ['error', 'Date', 'crypto', 'process', 'fetch', 'performance'],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'randomness arrives in events' }],
       'no-restricted-imports': ['error', { patterns: ['node:*', '../src/*'] }],
     },
   },

@@ -26,7 +26,7 @@ describe('flowgate migrate', () => {
     const first = flowgate(['migrate'], { FLOWGATE_DATA_DIR: join(dir, 'data') });
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.stdout).toContain(`sqlite at ${join(dir, 'data', 'flowgate.db')}: applied 0001-event-log`);
+    expect(first.stdout).toContain(`sqlite at ${join(dir, 'data', 'flowgate.db')}: applied 0001-event-log, 0002-data-keys`);
     const second = flowgate(['migrate'], { FLOWGATE_DATA_DIR: join(dir, 'data') });
     expect(second.stdout).toContain('nothing to apply');
   });

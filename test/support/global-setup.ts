@@ -10,6 +10,7 @@ import type { TestProject } from 'vitest/node';
 declare module 'vitest' {
   export interface ProvidedContext {
     pgUrl: string | null;
+    buildError: string | null;
   }
 }
 
@@ -34,7 +35,18 @@ function banner(lines: string[]): void {
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  // The CLI tests run the compiled bin; a failed build fails them (and only them).
+  let buildError: string | null = null;
+  if (process.env.FLOWGATE_TEST_SKIP_BUILD === '1' && !process.env.CI) {
+    process.stderr.write('flowgate tests: FLOWGATE_TEST_SKIP_BUILD=1, using the existing dist/\n');
+  } else try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'pipe', encoding: 'utf8' });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    buildError = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || e.message;
+    process.stderr.write(`flowgate tests: npm run build FAILED; the CLI tests will fail:\n${buildError}\n`);
+  }
+  project.provide('buildError', buildError);
 
   const configured = process.env.FLOWGATE_TEST_PG_URL;
   const candidate = configured ?? DEFAULT_PG_URL;

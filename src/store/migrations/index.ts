@@ -7,6 +7,8 @@
 import type { Migration } from 'kysely';
 import type { DialectName } from '../dialect.js';
 import { eventLogMigration } from './0001-event-log.js';
+import { dataKeysMigration } from './0002-data-keys.js';
+import { projectionsMigration } from './0003-projections.js';
 
 /** A named migration factory; names sort in the order they apply. */
 export interface NamedMigration {
@@ -17,4 +19,6 @@ export interface NamedMigration {
 /** Every migration the store knows, in order. */
 export const STORE_MIGRATIONS: readonly NamedMigration[] = [
   { name: '0001-event-log', migration: eventLogMigration },
+  { name: '0002-data-keys', migration: dataKeysMigration },
+  { name: '0003-projections', migration: projectionsMigration },
 ];

@@ -56,4 +56,22 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
     type: 'integer',
     description: 'How long a SQLite writer waits for the write lock, in milliseconds. Default 5000.',
   },
+  {
+    name: 'FLOWGATE_MASTER_KEY',
+    path: 'masterKey',
+    type: 'string',
+    description: 'Master key of envelope encryption (43 base64url characters or 64 hex digits). Required with PostgreSQL.',
+  },
+  {
+    name: 'FLOWGATE_ACCESS_TOKEN_TTL',
+    path: 'tokens.accessTokenTtlSeconds',
+    type: 'integer',
+    description: "Lifetime of flowgate's access tokens in seconds (default 3600); short values make refresh visible in the demo.",
+  },
+  {
+    name: 'FLOWGATE_REFRESH_GRACE_SECONDS',
+    path: 'tokens.refreshGraceSeconds',
+    type: 'integer',
+    description: 'Refresh-token grace window G in seconds (default 0, strict).',
+  },
 ];

@@ -1,17 +1,21 @@
 /**
  * Envelope encryption (docs/privacy.md): every grant and every subject has its own data
  * key, wrapped by the master key and kept in the `data_keys` table, outside the event log.
- * Values are sealed as compact JWE (`dir`, `A256GCM`, via jose) whose protected header names
+ * Values are sealed as compact JWE (`dir`, `A256GCM`; src/crypto/jwe-dir.ts) whose protected header names
  * the key and the purpose, so a ciphertext copied to another grant or field does not open.
  * Destroying a key ("crypto-shredding") erases everything it protected while the log, which
  * hashes the ciphertext, still verifies.
  *
+ * Unwrapped keys are cached briefly; a new data key can be written in the same transaction
+ * as the events that use it ({@link Vault.prepareKey}).
+ *
  * @module
  */
-import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { FlowgateError } from '../errors/flowgate-error.js';
+import { ConcurrencyError } from '../store/errors.js';
+import { decodeJweHeader, decryptCompactDir, encryptCompactDir } from './jwe-dir.js';
 
 /** What a sealed value is for; part of the authenticated header. */
 export type SealPurpose =
@@ -32,6 +36,15 @@ export class SealError extends FlowgateError {
   }
 }
 
+/** A data key created in memory, to be written in the transaction that first uses it. */
+export interface PendingKey {
+  readonly keyId: string;
+  /** Inserts the wrapped key; a concurrent creator of the same key id makes it a conflict to retry. */
+  write(trx: Transaction<any>): Promise<void>;
+  /** Forgets the key when its transaction did not commit. */
+  discard(): void;
+}
+
 const MASTER_KID = 'master:v1';
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 1000;
@@ -46,16 +59,14 @@ export function subjectKeyId(subjectRef: string): string {
   return `subject:${subjectRef}`;
 }
 
-async function seal(key: Uint8Array, kid: string, purpose: string, plaintext: string): Promise<string> {
-  return new CompactEncrypt(new TextEncoder().encode(plaintext))
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid, fgp: purpose })
-    .encrypt(key);
+function seal(key: Uint8Array, kid: string, purpose: string, plaintext: string): string {
+  return encryptCompactDir(key, { kid, fgp: purpose }, plaintext);
 }
 
-async function open(key: Uint8Array, kid: string, purpose: string, sealed: string): Promise<string> {
+function open(key: Uint8Array, kid: string, purpose: string, sealed: string): string {
   let header: Record<string, unknown>;
   try {
-    header = decodeProtectedHeader(sealed) as Record<string, unknown>;
+    header = decodeJweHeader(sealed);
   } catch (error) {
     throw new SealError('not a sealed value', { cause: error });
   }
@@ -63,43 +74,49 @@ async function open(key: Uint8Array, kid: string, purpose: string, sealed: strin
     throw new SealError(`sealed for ${String(header.kid)}/${String(header.fgp)}, not ${kid}/${purpose}`);
   }
   try {
-    const { plaintext } = await compactDecrypt(sealed, key);
-    return new TextDecoder().decode(plaintext);
+    return decryptCompactDir(key, sealed);
   } catch (error) {
     throw new SealError('the sealed value does not open with its key', { cause: error });
   }
 }
 
+interface CachedKey {
+  readonly raw: Uint8Array;
+  readonly until: number;
+}
+
 /** Data keys: created on demand, cached briefly, destroyable. */
 export class Vault {
-  readonly #cache = new Map<string, { key: Uint8Array; until: number }>();
+  readonly #cache = new Map<string, CachedKey>();
+  readonly #master: Uint8Array;
 
   constructor(
     private readonly db: Kysely<any>,
-    private readonly masterKey: Uint8Array,
+    masterKey: Uint8Array,
     private readonly now: () => number = Date.now,
-  ) {}
-
-  /** The data key `keyId`, created if it does not exist yet (concurrent creators agree on one). */
-  async ensureKey(keyId: string): Promise<void> {
-    if (this.#cached(keyId)) return;
-    const key = new Uint8Array(randomBytes(32));
-    const wrapped = await seal(this.masterKey, MASTER_KID, `data_key:${keyId}`, Buffer.from(key).toString('base64url'));
-    await this.db
-      .insertInto('data_keys')
-      .values({ key_id: keyId, wrapped_key: wrapped, created_at: this.now(), destroyed_at: null })
-      .onConflict((oc) => oc.column('key_id').doNothing())
-      .execute();
+  ) {
+    this.#master = masterKey;
   }
 
-  #cached(keyId: string): Uint8Array | undefined {
+  #cached(keyId: string): CachedKey | undefined {
     const hit = this.#cache.get(keyId);
-    if (hit && hit.until > this.now()) return hit.key;
+    if (hit && hit.until > this.now()) return hit;
     if (hit) this.#cache.delete(keyId);
     return undefined;
   }
 
-  async #key(keyId: string): Promise<Uint8Array | undefined> {
+  #remember(keyId: string, raw: Uint8Array): CachedKey {
+    const entry = { raw, until: this.now() + CACHE_TTL_MS };
+    if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(keyId, entry);
+    return entry;
+  }
+
+  #wrap(keyId: string, raw: Uint8Array): string {
+    return seal(this.#master, MASTER_KID, `data_key:${keyId}`, Buffer.from(raw).toString('base64url'));
+  }
+
+  async #load(keyId: string): Promise<CachedKey | undefined> {
     const cached = this.#cached(keyId);
     if (cached) return cached;
     const row = await this.db
@@ -108,24 +125,77 @@ export class Vault {
       .where('key_id', '=', keyId)
       .executeTakeFirst();
     if (!row || row.destroyed_at !== null || !row.wrapped_key) return undefined;
-    const key = new Uint8Array(Buffer.from(await open(this.masterKey, MASTER_KID, `data_key:${keyId}`, row.wrapped_key), 'base64url'));
-    if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(keyId, { key, until: this.now() + CACHE_TTL_MS });
-    return key;
+    const unwrapped = open(this.#master, MASTER_KID, `data_key:${keyId}`, row.wrapped_key);
+    return this.#remember(keyId, new Uint8Array(Buffer.from(unwrapped, 'base64url')));
   }
 
-  /** Seals `plaintext` with data key `keyId` (which must exist) for `purpose`. */
+  /**
+   * Makes sure data key `keyId` exists. When it does not, a new key is created in memory and
+   * returned as a {@link PendingKey} that the caller writes in the same transaction as the
+   * first events sealed with it; otherwise undefined.
+   */
+  async prepareKey(keyId: string): Promise<PendingKey | undefined> {
+    if (await this.#load(keyId)) return undefined;
+    const raw = new Uint8Array(randomBytes(32));
+    const wrapped = this.#wrap(keyId, raw);
+    this.#remember(keyId, raw);
+    return {
+      keyId,
+      write: async (trx) => {
+        const inserted = await trx
+          .insertInto('data_keys')
+          .values({ key_id: keyId, wrapped_key: wrapped, created_at: this.now(), destroyed_at: null })
+          .onConflict((oc) => oc.column('key_id').doNothing())
+          .returning('key_id')
+          .execute();
+        if (inserted.length === 0) {
+          this.#cache.delete(keyId);
+          throw new ConcurrencyError(`key:${keyId}`, 0, 1);
+        }
+      },
+      discard: () => {
+        this.#cache.delete(keyId);
+      },
+    };
+  }
+
+  /** Creates data key `keyId` now, in its own write, unless it exists (concurrent creators agree on one). */
+  async ensureKey(keyId: string): Promise<void> {
+    if (await this.#load(keyId)) return;
+    const raw = new Uint8Array(randomBytes(32));
+    await this.db
+      .insertInto('data_keys')
+      .values({ key_id: keyId, wrapped_key: this.#wrap(keyId, raw), created_at: this.now(), destroyed_at: null })
+      .onConflict((oc) => oc.column('key_id').doNothing())
+      .execute();
+  }
+
+  /** Seals `plaintext` with data key `keyId` (which must exist, or be pending) for `purpose`. */
   async seal(keyId: string, purpose: SealPurpose, plaintext: string): Promise<string> {
-    const key = await this.#key(keyId);
+    const key = await this.#load(keyId);
     if (!key) throw new SealError(`data key ${keyId} does not exist or was destroyed`);
-    return seal(key, keyId, purpose, plaintext);
+    return seal(key.raw, keyId, purpose, plaintext);
   }
 
   /** Opens a sealed value; `{ ok: false, reason: 'erased' }` when its key was destroyed. */
   async open(keyId: string, purpose: SealPurpose, sealed: string): Promise<Opened> {
-    const key = await this.#key(keyId);
+    const key = await this.#load(keyId);
     if (!key) return { ok: false, reason: 'erased' };
-    return { ok: true, value: await open(key, keyId, purpose, sealed) };
+    return { ok: true, value: open(key.raw, keyId, purpose, sealed) };
+  }
+
+  /**
+   * HMAC-SHA256 of `text` under data key `keyId` (created when missing), base64url. Used
+   * for pseudonymous lookup keys such as the subject reference.
+   */
+  async hmac(keyId: string, text: string): Promise<string> {
+    let key = await this.#load(keyId);
+    if (!key) {
+      await this.ensureKey(keyId);
+      key = await this.#load(keyId);
+    }
+    if (!key) throw new SealError(`data key ${keyId} was destroyed`);
+    return createHmac('sha256', key.raw).update(text).digest('base64url');
   }
 
   /**
@@ -143,27 +213,13 @@ export class Vault {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /**
-   * HMAC-SHA256 of `text` under data key `keyId` (created when missing), base64url. Used
-   * for pseudonymous lookup keys such as the subject reference.
-   */
-  async hmac(keyId: string, text: string): Promise<string> {
-    let key = await this.#key(keyId);
-    if (!key) {
-      await this.ensureKey(keyId);
-      key = await this.#key(keyId);
-    }
-    if (!key) throw new SealError(`data key ${keyId} was destroyed`);
-    return createHmac('sha256', key).update(text).digest('base64url');
-  }
-
   /** Seals a value with the master key itself (for the keyring's private keys). */
-  sealWithMaster(purpose: string, plaintext: string): Promise<string> {
-    return seal(this.masterKey, MASTER_KID, purpose, plaintext);
+  async sealWithMaster(purpose: string, plaintext: string): Promise<string> {
+    return seal(this.#master, MASTER_KID, purpose, plaintext);
   }
 
   /** Opens a value sealed by {@link sealWithMaster}. */
-  openWithMaster(purpose: string, sealed: string): Promise<string> {
-    return open(this.masterKey, MASTER_KID, purpose, sealed);
+  async openWithMaster(purpose: string, sealed: string): Promise<string> {
+    return open(this.#master, MASTER_KID, purpose, sealed);
   }
 }

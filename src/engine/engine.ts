@@ -92,14 +92,20 @@ export class Engine {
       try {
         result = await handler.decide(session, command, this.#context);
       } catch (error) {
-        if (!(error instanceof CommitThenThrow)) throw error;
+        if (!(error instanceof CommitThenThrow)) {
+          session.discard();
+          // A refusal decided on stale state (another command committed meanwhile) is a conflict.
+          if (handler.retryOnConflict && attempt < MAX_ATTEMPTS && (await session.isStale())) continue;
+          throw error;
+        }
         deferred = error.error;
       }
       const appends = session.appends;
       if (appends.length > 0) {
         try {
-          await this.options.store.appendMany(appends);
+          await this.options.store.appendMany(appends, { alongside: session.alongside });
         } catch (error) {
+          session.discard();
           if (error instanceof ConcurrencyError && handler.retryOnConflict && attempt < MAX_ATTEMPTS) continue;
           throw error;
         }

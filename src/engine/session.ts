@@ -11,6 +11,8 @@ import type { JsonValue } from '../events/canonical-json.js';
 import { deriveEventId } from '../events/ids.js';
 import type { EventStore } from '../store/event-store.js';
 import type { NewEvent, StoredEvent, StreamAppend } from '../store/types.js';
+import type { PendingKey, Vault } from '../crypto/vault.js';
+import type { Transaction } from 'kysely';
 import { IllegalTransitionError, StreamNotFoundError } from './errors.js';
 import { stateName, type MachineEvent } from './machine-runner.js';
 import { currentMachineFor, machineOfStream, runnerFor, toMachineEvent } from './runners.js';
@@ -40,6 +42,7 @@ interface StreamWork {
 /** Per-command state: loaded streams and pending events. */
 export class Session {
   readonly #streams = new Map<string, StreamWork>();
+  readonly #pendingKeys: PendingKey[] = [];
   #eventIndex = 0;
 
   constructor(
@@ -118,6 +121,39 @@ export class Session {
       },
     });
     return this.#view(work);
+  }
+
+  /**
+   * Makes sure data key `keyId` exists; a new one is written in this command's append
+   * transaction (so a key never exists without the events that use it, and the other way
+   * round).
+   */
+  async useKey(vault: Vault, keyId: string): Promise<void> {
+    if (this.#pendingKeys.some((k) => k.keyId === keyId)) return;
+    const pending = await vault.prepareKey(keyId);
+    if (pending) this.#pendingKeys.push(pending);
+  }
+
+  /** The writes that must commit with the append (new data keys). */
+  get alongside(): ReadonlyArray<(trx: Transaction<any>) => Promise<void>> {
+    return this.#pendingKeys.map((k) => (trx: Transaction<any>) => k.write(trx));
+  }
+
+  /** Forgets what this session prepared, when its append did not commit. */
+  discard(): void {
+    for (const key of this.#pendingKeys) key.discard();
+  }
+
+  /**
+   * Whether any stream this session read has moved on since (another command committed
+   * to it). Reads of several streams are not one snapshot, so a refusal decided on stale
+   * state is a conflict to retry, not a verdict.
+   */
+  async isStale(): Promise<boolean> {
+    for (const work of this.#streams.values()) {
+      if ((await this.store.streamVersion(work.streamId)) !== work.storedVersion) return true;
+    }
+    return false;
   }
 
   /** The appends this command makes, one per stream that got events. */

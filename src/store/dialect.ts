@@ -13,6 +13,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface StoreDialect {
   readonly name: DialectName;
   readonly db: Kysely<any>;
+  /** The PostgreSQL schema holding flowgate's tables (undefined on SQLite). */
+  readonly schema?: string;
   /** Where the data lives, for error messages (a file path, or a URL without its password). */
   readonly location: string;
   /**
@@ -21,6 +23,8 @@ export interface StoreDialect {
    * order"); SQLite's `BEGIN IMMEDIATE` already serialises writers.
    */
   lockForAppend(trx: Transaction<any>): Promise<void>;
+  /** Whether a table exists where this store's tables live (the configured schema on PostgreSQL). */
+  tableExists(name: string): Promise<boolean>;
   /** Turns a driver error into a clear store error where one applies. */
   translateError(error: unknown): unknown;
   close(): Promise<void>;

@@ -158,8 +158,12 @@ export class EventStore {
    * version is not `expectedVersion` fails the whole append with {@link ConcurrencyError}.
    * Event ids that already exist make it an idempotent retry: the first attempt's result
    * comes back if the stored events are identical, {@link IdempotencyConflictError} if not.
+   * `alongside` writes (outside the log, e.g. a new data key) commit or roll back with it.
    */
-  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult> {
+  async appendMany(
+    appends: readonly StreamAppend[],
+    options: { readonly alongside?: ReadonlyArray<(trx: Transaction<any>) => Promise<void>> } = {},
+  ): Promise<AppendResult> {
     const seen = new Set<string>();
     for (const a of appends) {
       if (seen.has(a.streamId)) throw new Error(`appendMany: stream ${a.streamId} appears twice`);
@@ -167,7 +171,11 @@ export class EventStore {
       if (a.events.length === 0) throw new Error(`appendMany: no events for stream ${a.streamId}`);
     }
     try {
-      return await this.dialect.db.transaction().execute((trx) => this.#appendInTransaction(trx, appends));
+      return await this.dialect.db.transaction().execute(async (trx) => {
+        const result = await this.#appendInTransaction(trx, appends);
+        for (const write of options.alongside ?? []) await write(trx);
+        return result;
+      });
     } catch (error) {
       if (error instanceof AppendConflict) return this.#resolveConflict(appends, error);
       throw this.dialect.translateError(error);

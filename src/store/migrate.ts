@@ -24,9 +24,9 @@ class ListMigrationProvider implements MigrationProvider {
 }
 
 async function appliedMigrationNames(dialect: StoreDialect): Promise<string[]> {
-  const tables = await dialect.db.introspection.getTables();
-  if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
-  const rows = await sql<{ name: string }>`SELECT name FROM ${sql.table(MIGRATION_TABLE)}`.execute(dialect.db);
+  if (!(await dialect.tableExists(MIGRATION_TABLE))) return [];
+  const table = dialect.schema ? sql.table(`${dialect.schema}.${MIGRATION_TABLE}`) : sql.table(MIGRATION_TABLE);
+  const rows = await sql<{ name: string }>`SELECT name FROM ${table}`.execute(dialect.db);
   return rows.rows.map((r) => r.name);
 }
 
@@ -54,6 +54,8 @@ export async function migrate(
     provider: new ListMigrationProvider(dialect, list),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    // kysely's introspection sees every schema; name ours so another schema's tables never count.
+    ...(dialect.schema ? { migrationTableSchema: dialect.schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw dialect.translateError(error);

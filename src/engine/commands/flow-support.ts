@@ -103,3 +103,8 @@ export async function clientReturn(context: EngineContext, flow: StreamView<Auth
     clientState: await openClientState(context, flow),
   };
 }
+
+/** An upstream error code reduced to its RFC 6749 token (never upstream text). */
+export function upstreamErrorCode(error: string): string {
+  return /^[a-z_]{1,64}/.exec(error)?.[0] ?? 'unknown';
+}

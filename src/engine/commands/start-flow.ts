@@ -43,7 +43,7 @@ export const startFlow: CommandHandler<StartFlow, StartFlowResult> = {
   async decide(session, command, context) {
     const flowId = context.random.id();
     const grantId = context.random.id();
-    await context.vault.ensureKey(grantKeyId(grantId));
+    await session.useKey(context.vault, grantKeyId(grantId));
     const clientStateSealed =
       command.clientState === null ? null : await context.vault.seal(grantKeyId(grantId), 'client_state', command.clientState);
     const expiresAt = session.now + context.settings.flowTtlMs;

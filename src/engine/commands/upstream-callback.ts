@@ -15,7 +15,7 @@ import type { JsonValue } from '../../events/canonical-json.js';
 import { findTransactionByUpstreamState } from '../../projections/transactions.js';
 import { FlowError } from '../errors.js';
 import type { Session, StreamView } from '../session.js';
-import { clientReturn, flowStream, loadLiveFlow, requireSameBrowser, type ClientReturn } from './flow-support.js';
+import { clientReturn, flowStream, loadLiveFlow, requireSameBrowser, upstreamErrorCode, type ClientReturn } from './flow-support.js';
 import type { CommandHandler } from './types.js';
 import type { EngineContext } from '../context.js';
 
@@ -98,7 +98,7 @@ export const recordUpstreamError: CommandHandler<RecordUpstreamError, ClientRetu
     const flow = await flowByUpstreamState(session, context, command.upstreamState);
     session.emit(flow.streamId, 'upstream.error_received', {
       upstreamStateHash: flow.context.upstreamStateHash!,
-      error: command.error.replace(/[^a-z_]/g, '').slice(0, 64) || 'unknown',
+      error: upstreamErrorCode(command.error),
     });
     return clientReturn(context, flow);
   },
@@ -136,7 +136,7 @@ export const completeUpstreamExchange: CommandHandler<CompleteUpstreamExchange, 
     if (flow.state !== 'callback_accepted') throw new FlowError('wrong_state', 'the upstream exchange is not pending');
     const grantId = flow.context.grantId;
     const subjectRef = await context.vault.hmac(SUBJECT_INDEX_KEY, `${context.upstreamIssuer}\n${command.subject}`);
-    await context.vault.ensureKey(subjectKeyId(subjectRef));
+    await session.useKey(context.vault, subjectKeyId(subjectRef));
     const subjectSealed = await context.vault.seal(subjectKeyId(subjectRef), 'subject', command.subject);
     const claimsSealed =
       command.claims === null ? null : await context.vault.seal(subjectKeyId(subjectRef), 'claims', JSON.stringify(command.claims));
@@ -180,7 +180,7 @@ export const failUpstreamExchange: CommandHandler<FailUpstreamExchange, ClientRe
   async decide(session, command, context) {
     const flow = await loadLiveFlow(session, command.flowId);
     if (flow.state !== 'callback_accepted') throw new FlowError('wrong_state', 'the upstream exchange is not pending');
-    session.emit(flow.streamId, 'upstream.exchange_failed', { error: command.error.replace(/[^a-z_]/g, '').slice(0, 64) || 'unknown' });
+    session.emit(flow.streamId, 'upstream.exchange_failed', { error: upstreamErrorCode(command.error) });
     return clientReturn(context, flow);
   },
 };

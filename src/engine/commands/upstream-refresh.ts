@@ -9,6 +9,7 @@
 import type { TokenGrantContext } from '../../../machines/token-grant.js';
 import { grantKeyId } from '../../crypto/vault.js';
 import type { UpstreamTokenSet } from './upstream-callback.js';
+import { upstreamErrorCode } from './flow-support.js';
 import { grantStream } from './grant-support.js';
 import type { CommandHandler } from './types.js';
 
@@ -83,7 +84,7 @@ export const failUpstreamRefresh: CommandHandler<FailUpstreamRefresh, void> = {
     const grant = await session.loadExisting<TokenGrantContext>(grantStream(command.grantId));
     session.emit(grant.streamId, 'upstream.refresh_failed', {
       requestId: command.requestId,
-      error: command.error.replace(/[^a-z_]/g, '').slice(0, 64) || 'unknown',
+      error: upstreamErrorCode(command.error),
       definitive: command.definitive,
     });
     if (command.definitive) session.emit(grant.streamId, 'grant.revoked', { reason: 'upstream_rejected' });

@@ -88,9 +88,14 @@ export async function openPostgresDialect(options: PostgresStoreOptions): Promis
   return {
     name: 'postgres',
     db,
+    schema: options.schema,
     location: where,
     async lockForAppend(trx) {
       await sql`SELECT pg_advisory_xact_lock(hashtext('flowgate/append:' || current_schema()))`.execute(trx);
+    },
+    async tableExists(name) {
+      const rows = await sql<{ found: string | null }>`SELECT to_regclass(${name}) AS found`.execute(db);
+      return rows.rows[0]?.found !== null && rows.rows[0]?.found !== undefined;
     },
     translateError: (error) => translatePostgresError(error, where),
     close: () => db.destroy(),

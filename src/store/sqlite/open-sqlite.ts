@@ -6,7 +6,7 @@
  * @module
  */
 import Database from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { StoreDialect } from '../dialect.js';
@@ -95,6 +95,10 @@ export function openSqliteDialect(options: SqliteStoreOptions): StoreDialect {
     location: where,
     async lockForAppend() {
       // BEGIN IMMEDIATE (CachedSqliteDialect) already holds the write lock.
+    },
+    async tableExists(name) {
+      const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${name}`.execute(db);
+      return Number(rows.rows[0]?.n ?? 0) > 0;
     },
     translateError: (error) => translateSqliteError(error, where),
     close: () => db.destroy(),

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { flowgate: string } };
@@ -18,6 +19,8 @@ export interface CliRun {
 
 /** Runs `flowgate ...args` with only the given FLOWGATE_* variables set. */
 export function flowgate(args: readonly string[], env: Record<string, string> = {}, cwd = root): CliRun {
+  const buildError = inject('buildError');
+  if (buildError) throw new Error(`dist/ could not be built:\n${buildError}`);
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOWGATE_')));
   const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, cwd, encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

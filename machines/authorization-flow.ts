@@ -270,7 +270,7 @@ export const authorizationFlowMachine = setup({
       event.codeChallenge === context.codeChallenge &&
       event.resource === context.resource &&
       event.grantId === context.grantId &&
-      event.scopes.every((s) => context.grantedScopes.includes(s)),
+      event.scopes.every((s) => context.scopes.includes(s) && context.grantedScopes.includes(s)),
     redeemable: (args: Ctx) =>
       presentsBinding(args) && args.context.codeExpiresAt !== null && args.event.at < args.context.codeExpiresAt,
     replayed: presentsBinding,

@@ -112,7 +112,6 @@ export const clientRegistrationMachine = setup({
     laterUse: ({ context, event }: Ctx) => event.at > context.lastUsedAt,
     unusedTooLong: ({ context, event }: Ctx) =>
       context.unusedTtlMs !== null && event.at >= context.lastUsedAt + context.unusedTtlMs,
-    notStatic: ({ context }: Ctx) => context.kind !== 'static',
   },
   actions: {
     register: assign(({ event }) =>

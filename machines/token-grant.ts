@@ -189,7 +189,11 @@ function alive({ context, event }: Ctx): boolean {
   return event.at < grantDeadline(context);
 }
 
-/** The first use of the token retired last, within the grace window (never when G = 0). */
+/**
+ * The first use of the token retired last, within the grace window, while the family has a
+ * single live branch (never when G = 0). Grace is tied to the immediately preceding token
+ * only (security-invariants §1.17-3), so a family never has more than two live tokens.
+ */
 function graceEligible(context: TokenGrantContext, hash: string, at: number): boolean {
   const retired = context.lastRetired;
   return (
@@ -197,6 +201,7 @@ function graceEligible(context: TokenGrantContext, hash: string, at: number): bo
     retired !== null &&
     retired.hash === hash &&
     !retired.graceUsed &&
+    context.activeRefreshHashes.length === 1 &&
     at - retired.retiredAt < context.graceMs
   );
 }
@@ -223,6 +228,7 @@ export const tokenGrantMachine = setup({
       event.type === 'refresh_token.reuse_detected' &&
       !context.activeRefreshHashes.includes(event.presentedHash) &&
       !graceEligible(context, event.presentedHash, event.at),
+    canRevokeAccessToken: (args: Ctx) => alive(args) && args.context.accessTokensRevoked < args.context.accessTokensIssued,
     canRequestUpstreamRefresh: (args: Ctx) => alive(args),
     leaseExpired: (args: Ctx) =>
       alive(args) && args.context.upstreamRefresh !== null && args.event.at >= args.context.upstreamRefresh.leaseUntil,
@@ -293,7 +299,7 @@ export const tokenGrantMachine = setup({
         'access_token.issued': { guard: 'canIssue', actions: 'countIssued' },
         'refresh_token.rotated': { guard: 'canRotate', actions: 'rotate' },
         'refresh_token.reuse_detected': { target: 'reuse_detected', guard: 'isReuse', actions: 'forgetRefreshTokens' },
-        'access_token.revoked': { actions: 'countRevoked' },
+        'access_token.revoked': { guard: 'canRevokeAccessToken', actions: 'countRevoked' },
         'grant.revoked': { target: 'revoked', actions: 'revoke' },
         'grant.expired': { target: 'expired', guard: 'pastDeadline', actions: 'forgetRefreshTokens' },
       },

@@ -1,0 +1,121 @@
+/**
+ * The upstream's authorization server metadata: discovered for `oidc` (OpenID Connect
+ * Discovery 1.0 §4, falling back to RFC 8414 §3), built from the configured endpoints for
+ * `oauth2` (GitHub has no metadata document). Configured endpoints override discovered
+ * ones.
+ *
+ * Pinning (security-invariants.md item 19, RFC 8414 §3.3): the discovered `issuer` must be
+ * *identical* to the configured one. oauth4webapi compares the two after URL normalisation
+ * (`https://idp` equals `https://idp/`), so the exact string comparison is made here too.
+ * Every endpoint in use must be https, or http on a loopback host.
+ *
+ * @module
+ */
+import * as oauth from 'oauth4webapi';
+import type { UpstreamConfig } from '../config/schema.js';
+import { toUpstreamError } from './classify.js';
+import { allLoopback, isLoopbackHost, upstreamUrlProblem } from './loopback.js';
+import { UpstreamError } from './upstream-error.js';
+
+/** HTTP options for oauth4webapi calls, given whether plain http may be used. */
+export type HttpOptionsFor = (allowInsecure: boolean) => oauth.HttpRequestOptions<'GET'>;
+
+/** Metadata ready for use, and whether oauth4webapi may talk plain http (all loopback). */
+export interface ResolvedMetadata {
+  readonly as: oauth.AuthorizationServer;
+  readonly allowInsecure: boolean;
+}
+
+/** The metadata members flowgate uses, in the order they are checked. */
+const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'revocation_endpoint'] as const;
+
+/**
+ * The issuer of an `oauth2` upstream: the configured one, or the origin of its
+ * authorization endpoint (what an RFC 9207 `iss` would be for GitHub-like hosts).
+ */
+export function oauth2Issuer(config: UpstreamConfig): string {
+  return config.issuer ?? new URL(config.authorizationEndpoint!).origin;
+}
+
+function overrides(config: UpstreamConfig): Partial<Record<(typeof ENDPOINTS)[number], string>> {
+  return {
+    ...(config.authorizationEndpoint === undefined ? {} : { authorization_endpoint: config.authorizationEndpoint }),
+    ...(config.tokenEndpoint === undefined ? {} : { token_endpoint: config.tokenEndpoint }),
+    ...(config.jwksUri === undefined ? {} : { jwks_uri: config.jwksUri }),
+    ...(config.userinfoEndpoint === undefined ? {} : { userinfo_endpoint: config.userinfoEndpoint }),
+    ...(config.revocationEndpoint === undefined ? {} : { revocation_endpoint: config.revocationEndpoint }),
+  };
+}
+
+/** A 4xx other than 408/429: "no document here", so the RFC 8414 location is tried. */
+function isAbsent(response: Response): boolean {
+  return response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
+}
+
+async function discover(issuer: string, http: oauth.HttpRequestOptions<'GET'>): Promise<oauth.AuthorizationServer> {
+  const expected = new URL(issuer);
+  let response = await oauth.discoveryRequest(expected, { ...http, algorithm: 'oidc' });
+  if (isAbsent(response)) {
+    await response.body?.cancel();
+    response = await oauth.discoveryRequest(expected, { ...http, algorithm: 'oauth2' });
+  }
+  let as: oauth.AuthorizationServer;
+  try {
+    as = await oauth.processDiscoveryResponse(expected, response);
+  } catch (error) {
+    if (error instanceof oauth.OperationProcessingError && error.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
+      throw new UpstreamError({ reason: 'issuer_mismatch', operation: 'discovery', detail: 'the discovered issuer is not the configured one' });
+    }
+    throw toUpstreamError(error, 'discovery');
+  }
+  // RFC 8414 §3.3 / OIDC Discovery §4.3: identical, not merely equivalent after normalisation.
+  if (as.issuer !== issuer) {
+    throw new UpstreamError({ reason: 'issuer_mismatch', operation: 'discovery', detail: 'the discovered issuer is not identical to the configured one' });
+  }
+  return as;
+}
+
+function checkEndpoints(as: oauth.AuthorizationServer, kind: UpstreamConfig['kind']): string[] {
+  const required = kind === 'oidc' ? ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] : ['authorization_endpoint', 'token_endpoint'];
+  const urls: string[] = [];
+  for (const name of ENDPOINTS) {
+    const value = as[name];
+    if (value === undefined) {
+      if (required.includes(name)) {
+        throw new UpstreamError({ reason: 'misconfigured', operation: 'discovery', detail: `the upstream metadata has no ${name}` });
+      }
+      continue;
+    }
+    const problem = typeof value === 'string' ? upstreamUrlProblem(value) : 'must be a URL';
+    if (problem !== undefined) {
+      throw new UpstreamError({ reason: 'misconfigured', operation: 'discovery', detail: `${name} ${problem}` });
+    }
+    urls.push(value);
+  }
+  return urls;
+}
+
+/**
+ * Resolves the metadata of an upstream (see the module documentation). Throws an
+ * {@link UpstreamError} (operation `discovery`): `issuer_mismatch`, `misconfigured`, or a
+ * transient failure of the discovery request.
+ */
+export async function resolveMetadata(config: UpstreamConfig, httpFor: HttpOptionsFor): Promise<ResolvedMetadata> {
+  let base: oauth.AuthorizationServer;
+  if (config.kind === 'oidc') {
+    const issuer = config.issuer!;
+    const problem = upstreamUrlProblem(issuer);
+    if (problem !== undefined) throw new UpstreamError({ reason: 'misconfigured', operation: 'discovery', detail: `issuer ${problem}` });
+    try {
+      base = await discover(issuer, httpFor(isLoopbackHost(new URL(issuer).hostname)));
+    } catch (error) {
+      throw toUpstreamError(error, 'discovery');
+    }
+  } else {
+    // No discovery; no claim that the upstream sends RFC 9207 `iss` (GitHub does not).
+    base = { issuer: oauth2Issuer(config), authorization_response_iss_parameter_supported: false };
+  }
+  const as: oauth.AuthorizationServer = { ...base, ...overrides(config) };
+  const urls = checkEndpoints(as, config.kind);
+  return { as, allowInsecure: allLoopback([as.issuer, ...urls]) };
+}

@@ -238,7 +238,11 @@ describe('checkRedirectUriForRegistration', () => {
         expect(['javascript', 'data', 'file', 'vbscript', 'blob']).not.toContain(scheme);
         if (scheme === 'http') expect(LOOPBACK as readonly string[]).toContain(url.hostname);
         if (scheme === 'http' || scheme === 'https') expect(uri.startsWith(`${scheme}://${url.host}`)).toBe(true);
-        if (scheme !== 'http' && scheme !== 'https') expect(scheme).toContain('.');
+        if (scheme !== 'http' && scheme !== 'https') {
+          // A private-use URI names a domain: in its scheme (com.example.app) or its authority.
+          const authority = /^[^:]*:\/\/([^/?]*)/.exec(uri)?.[1] ?? '';
+          expect(`${scheme} ${authority}`).toContain('.');
+        }
         const rawPath = uri.replace(/^[^:]*:(\/\/[^/?]*)?/, '').split('?')[0]!;
         const decodedPath = rawPath.replace(/%([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
         expect(decodedPath.split(/[/\\]/)).not.toContain('..');

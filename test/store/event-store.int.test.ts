@@ -188,13 +188,13 @@ for (const target of storeTargets()) {
       { column: 'data', change: `data = replace(data, 'event 1', 'event 7')` },
       { column: 'metadata', change: `metadata = replace(metadata, '"test"', '"tset"')` },
       { column: 'type', change: `type = 'test.happenet'` },
-      { column: 'event_id', change: `event_id = '0' || substr(event_id, 2)` },
+      { column: 'event_id', change: `event_id = CASE WHEN substr(event_id, 1, 1) = '0' THEN '1' ELSE '0' END || substr(event_id, 2)` },
       { column: 'stream_version', change: `stream_version = stream_version + 100` },
       { column: 'schema_version', change: `schema_version = 2` },
       { column: 'occurred_at', change: `occurred_at = occurred_at + 1` },
-      { column: 'payload_hash', change: `payload_hash = '0' || substr(payload_hash, 2)` },
-      { column: 'prev_hash', change: `prev_hash = '0' || substr(prev_hash, 2)` },
-      { column: 'hash', change: `hash = '0' || substr(hash, 2)` },
+      { column: 'payload_hash', change: `payload_hash = CASE WHEN substr(payload_hash, 1, 1) = '0' THEN '1' ELSE '0' END || substr(payload_hash, 2)` },
+      { column: 'prev_hash', change: `prev_hash = CASE WHEN substr(prev_hash, 1, 1) = '0' THEN '1' ELSE '0' END || substr(prev_hash, 2)` },
+      { column: 'hash', change: `hash = CASE WHEN substr(hash, 1, 1) = '0' THEN '1' ELSE '0' END || substr(hash, 2)` },
     ];
     for (const { column, change } of tamperings) {
       it(`detects and locates a change to ${column}`, async () => {

@@ -9,6 +9,8 @@ import type { DialectName } from '../dialect.js';
 import { eventLogMigration } from './0001-event-log.js';
 import { dataKeysMigration } from './0002-data-keys.js';
 import { projectionsMigration } from './0003-projections.js';
+import { signingKeysMigration } from './0004-signing-keys.js';
+import { securityEventsMigration } from './0005-security-events.js';
 
 /** A named migration factory; names sort in the order they apply. */
 export interface NamedMigration {
@@ -21,4 +23,6 @@ export const STORE_MIGRATIONS: readonly NamedMigration[] = [
   { name: '0001-event-log', migration: eventLogMigration },
   { name: '0002-data-keys', migration: dataKeysMigration },
   { name: '0003-projections', migration: projectionsMigration },
+  { name: '0004-signing-keys', migration: signingKeysMigration },
+  { name: '0005-security-events', migration: securityEventsMigration },
 ];

@@ -1,0 +1,155 @@
+/**
+ * The composition root: `createFlowgate(config)` wires the store, envelope encryption, the
+ * keyring, the engine, the upstream client and the HTTP app into one object with a
+ * web-standard `fetch` (docs ARCHITECTURE §6).
+ *
+ * @module
+ */
+import pino from 'pino';
+import { parseConfig } from './config/load.js';
+import type { FlowgateConfig, FlowgateConfigInput } from './config/schema.js';
+import { masterKeyWarning, resolveMasterKey } from './crypto/master-key.js';
+import { sha256Base64Url } from './crypto/random.js';
+import { Vault } from './crypto/vault.js';
+import type { Random } from './engine/context.js';
+import { engineSettingsFrom } from './engine/create-engine.js';
+import { Engine } from './engine/engine.js';
+import { keysPort, upstreamPort } from './http/adapters.js';
+import { createApp } from './http/app.js';
+import type { HttpDeps, LoggerPort } from './http/ports.js';
+import { FixedWindowLimiter } from './http/rate-limiter.js';
+import { resolveServerSettings, type ServerSettings } from './http/settings.js';
+import { Keyring } from './keys/keyring.js';
+import { keyringOptionsFrom } from './keys/settings.js';
+import { ConfigError } from './config/errors.js';
+import { PROJECTIONS } from './projections/index.js';
+import { SecurityEvents } from './security/security-events.js';
+import type { EventStore } from './store/event-store.js';
+import { openStore } from './store/open-store.js';
+import { UpstreamClient } from './upstream/upstream-client.js';
+
+/** What can be injected into flowgate (tests, embedding). */
+export interface FlowgateOptions {
+  /** Milliseconds since the epoch. */
+  readonly clock?: () => number;
+  readonly random?: Random;
+  /** The `fetch` used for every upstream request. */
+  readonly upstreamFetch?: typeof globalThis.fetch;
+  /** A pino-compatible logger; default: pino at level `warn` on stderr. */
+  readonly logger?: LoggerPort;
+}
+
+/** A running flowgate. */
+export interface Flowgate {
+  /** Serves every flowgate endpoint (web-standard Request → Response). */
+  fetch(request: Request, env?: unknown): Promise<Response>;
+  readonly config: FlowgateConfig;
+  readonly settings: ServerSettings;
+  readonly engine: Engine;
+  readonly store: EventStore;
+  readonly keyring: Keyring;
+  readonly vault: Vault;
+  readonly upstream: UpstreamClient;
+  readonly securityEvents: SecurityEvents;
+  /** Warnings worth printing at start (development master key, consent off). */
+  readonly warnings: readonly string[];
+  /** Closes the store. */
+  close(): Promise<void>;
+}
+
+function requireUpstream(config: FlowgateConfig): NonNullable<FlowgateConfig['upstream']> {
+  if (!config.upstream) throw new ConfigError([{ path: 'upstream', message: 'flowgate needs an upstream identity provider' }]);
+  return config.upstream;
+}
+
+/** Starts flowgate from a configuration (validated here; every wrong field is named). */
+export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig, options: FlowgateOptions = {}): Promise<Flowgate> {
+  const config = parseConfig({ values: input });
+  const upstreamConfig = requireUpstream(config);
+  const clock = options.clock ?? Date.now;
+  const log: LoggerPort = options.logger ?? pino({ level: 'warn' }, pino.destination(2));
+  const masterKey = resolveMasterKey({
+    configured: config.masterKey,
+    dataDir: config.dataDir,
+    requireConfigured: config.store.databaseUrl !== undefined,
+  });
+  const settings = resolveServerSettings({
+    server: config.server,
+    registration: config.registration,
+    consent: config.consent,
+    staticClients: config.clients.static,
+    callbackPath: upstreamConfig.redirectPath,
+    flowTtlMs: config.flows.ttlSeconds * 1000,
+    upstreamScopes: upstreamConfig.scopes ?? [],
+  });
+  const store = await openStore(config);
+  try {
+    for (const projection of PROJECTIONS) store.registerProjection(projection);
+    const vault = new Vault(store.db, masterKey.bytes, clock);
+    const keyring = await Keyring.open(store.db, vault, keyringOptionsFrom(config, clock));
+    const upstream = new UpstreamClient(upstreamConfig, {
+      ...(options.upstreamFetch ? { fetch: options.upstreamFetch } : {}),
+      clock,
+    });
+    const engine = new Engine({
+      store,
+      vault,
+      settings: engineSettingsFrom(config),
+      signer: keyring.accessTokenSigner(settings.issuer),
+      upstreamIssuer: upstream.issuer,
+      clock,
+      ...(options.random ? { random: options.random } : {}),
+    });
+    for (const client of config.clients.static) {
+      await engine.execute({
+        type: 'SyncStaticClient',
+        clientId: client.clientId,
+        secretHash: client.clientSecret ? sha256Base64Url(client.clientSecret) : null,
+        metadata: {
+          redirect_uris: client.redirectUris,
+          token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? (client.clientSecret ? 'client_secret_basic' : 'none'),
+          grant_types: client.grantTypes,
+          response_types: ['code'],
+          ...(client.name ? { client_name: client.name } : {}),
+          ...(client.scope ? { scope: client.scope } : {}),
+        },
+      });
+    }
+    const securityEvents = new SecurityEvents(store.db, clock);
+    const deps: HttpDeps = {
+      settings,
+      engine,
+      db: store.db,
+      keys: keysPort(keyring),
+      upstream: upstreamPort(upstream),
+      securityEvents,
+      registrationLimiter: new FixedWindowLimiter(config.registration.ratePerHour, 3_600_000, clock),
+      log,
+      clock,
+    };
+    const app = createApp(deps);
+    const warnings: string[] = [];
+    const keyWarning = masterKeyWarning(masterKey);
+    if (keyWarning) warnings.push(keyWarning);
+    if (config.consent.mode === 'off') {
+      warnings.push('consent.mode is off: flows go upstream without asking the user (unsafe with open registration)');
+    }
+    for (const warning of warnings) log.warn({}, warning);
+    return {
+      fetch: async (request, env) => app.fetch(request, env as never),
+      config,
+      settings,
+      engine,
+      store,
+      keyring,
+      vault,
+      upstream,
+      securityEvents,
+      warnings,
+      close: () => store.close(),
+    };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}

@@ -27,6 +27,8 @@ import { SecurityEvents } from './security/security-events.js';
 import type { EventStore } from './store/event-store.js';
 import { openStore } from './store/open-store.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
+import { AccessTokenGate, type VerifiedAccess, type VerifyOptions } from './resource/verify-access-token.js';
+import { UpstreamTokenService } from './resource/upstream-tokens.js';
 
 /** What can be injected into flowgate (tests, embedding). */
 export interface FlowgateOptions {
@@ -43,6 +45,14 @@ export interface FlowgateOptions {
 export interface Flowgate {
   /** Serves every flowgate endpoint (web-standard Request → Response). */
   fetch(request: Request, env?: unknown): Promise<Response>;
+  /**
+   * Verifies an access token for a resource (default: the default configured resource):
+   * signature, `typ`, `iss`, exact `aud`, `exp`, and that the token and its grant are still
+   * active. Throws `InvalidToken` (OAuth code `invalid_token`).
+   */
+  verifyAccessToken(token: string, options?: VerifyOptions): Promise<VerifiedAccess>;
+  /** The upstream tokens of grants (for tools that call upstream APIs). */
+  readonly upstreamTokens: UpstreamTokenService;
   readonly config: FlowgateConfig;
   readonly settings: ServerSettings;
   readonly engine: Engine;
@@ -116,6 +126,14 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       });
     }
     const securityEvents = new SecurityEvents(store.db, clock);
+    const upstreamTokens = new UpstreamTokenService({ engine, vault, upstream, log });
+    const gate = new AccessTokenGate({
+      verifier: keyring.accessTokenVerifier({ issuer: settings.issuer }),
+      db: store.db,
+      resources: settings.resources.map((r) => r.uri),
+      defaultResource: settings.defaultResource,
+      upstreamTokens,
+    });
     const deps: HttpDeps = {
       settings,
       engine,
@@ -126,6 +144,9 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       registrationLimiter: new FixedWindowLimiter(config.registration.ratePerHour, 3_600_000, clock),
       log,
       clock,
+      gate,
+      upstreamTokens,
+      ...(upstreamConfig.revocationEndpoint ? { revokeUpstream: (tokenSet: Parameters<typeof upstream.revoke>[0]) => upstream.revoke(tokenSet) } : {}),
     };
     const app = createApp(deps);
     const warnings: string[] = [];
@@ -137,6 +158,8 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
     for (const warning of warnings) log.warn({}, warning);
     return {
       fetch: async (request, env) => app.fetch(request, env as never),
+      verifyAccessToken: (token, verifyOptions) => gate.verify(token, verifyOptions),
+      upstreamTokens,
       config,
       settings,
       engine,

@@ -122,6 +122,12 @@ export const consentSchema = z
   })
   .describe('Consent.');
 
+/** A resource server allowed to call the introspection endpoint (RFC 7662 §2.1). */
+export const resourceServerSchema = z.strictObject({
+  clientId: z.string().min(1).max(200),
+  clientSecret: z.string().min(16).describe('Compared by its SHA-256 in constant time.'),
+});
+
 /** The authorization server's identity and surface. */
 export const serverSchema = z
   .strictObject({
@@ -142,5 +148,9 @@ export const serverSchema = z
       .default([{ name: 'mcp:tools', description: 'Use the tools of the MCP server on your behalf' }])
       .describe('The scopes flowgate offers.'),
     defaultScopes: z.array(scopeName).default(['mcp:tools']).describe('Scopes granted when a request names none.'),
+    introspectionClients: z
+      .array(resourceServerSchema)
+      .default([])
+      .describe('Resource servers that may call `/introspect` (RFC 7662); self-registered clients never can.'),
   })
   .describe('The authorization server.');

@@ -15,6 +15,8 @@ import { authorize } from './endpoints/authorize.js';
 import { jwks } from './endpoints/jwks.js';
 import { metadata, metadataPaths, ownResources, protectedResourceMetadata, protectedResourcePath } from './endpoints/metadata.js';
 import { register } from './endpoints/register.js';
+import { introspect } from './endpoints/introspect.js';
+import { revoke } from './endpoints/revoke.js';
 import { token, tokenMethodNotAllowed } from './endpoints/token.js';
 import { errorPage } from './html/error-page.js';
 import type { HttpDeps } from './ports.js';
@@ -63,6 +65,10 @@ export function createApp(deps: HttpDeps): Hono<Env> {
   app.post(`${base}/token`, cors((c) => token(c.req.raw, deps)));
   app.options(`${base}/token`, () => corsPreflight('POST'));
   app.on(['GET', 'PUT', 'DELETE', 'PATCH'], `${base}/token`, cors(() => tokenMethodNotAllowed()));
+
+  app.post(`${base}/revoke`, cors((c) => revoke(c.req.raw, deps)));
+  app.options(`${base}/revoke`, () => corsPreflight('POST'));
+  app.post(`${base}/introspect`, (c) => introspect(c.req.raw, deps));
 
   if (settings.registration.mode !== 'off') {
     app.post(`${base}/register`, cors((c) => register(c.req.raw, deps, socketAddress(c))));

@@ -10,6 +10,8 @@ import type { OAuthError } from '../oauth/errors.js';
 import type { CookieKeys } from './cookies.js';
 import type { ServerSettings } from './settings.js';
 import type { JsonValue } from '../events/canonical-json.js';
+import type { AccessTokenGate } from '../resource/verify-access-token.js';
+import type { UpstreamTokenService } from '../resource/upstream-tokens.js';
 
 /** The keyring as the HTTP layer sees it. */
 export interface KeysPort {
@@ -77,4 +79,10 @@ export interface HttpDeps {
   readonly registrationLimiter: RateLimiterPort;
   readonly log: LoggerPort;
   readonly clock: () => number;
+  /** Verifies flowgate's access tokens (introspection, revocation of access tokens). */
+  readonly gate: AccessTokenGate;
+  /** The grants' upstream tokens (refresh before a client refresh; upstream revocation). */
+  readonly upstreamTokens: UpstreamTokenService;
+  /** Revokes upstream tokens (RFC 7009 at the upstream), when configured; never flowgate's. */
+  readonly revokeUpstream?: (tokenSet: Readonly<Record<string, JsonValue>>) => Promise<unknown>;
 }

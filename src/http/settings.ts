@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from 'zod';
+import { sha256Base64Url } from '../crypto/random.js';
 import type { consentSchema, registrationSchema, serverSchema, staticClientSchema } from '../config/server-schema.js';
 
 /** A resource flowgate serves tokens for. */
@@ -32,6 +33,8 @@ export interface ServerSettings {
   readonly secureCookies: boolean;
   readonly flowTtlMs: number;
   readonly upstreamScopes: readonly string[];
+  /** Resource servers allowed to introspect, with the SHA-256 of their secrets. */
+  readonly introspectionClients: ReadonlyArray<{ readonly clientId: string; readonly secretHash: string }>;
 }
 
 /** Endpoint URLs derived from the base URL. */
@@ -93,5 +96,6 @@ export function resolveServerSettings(input: {
     secureCookies: issuer.startsWith('https:'),
     flowTtlMs: input.flowTtlMs,
     upstreamScopes: input.upstreamScopes,
+    introspectionClients: input.server.introspectionClients.map((c) => ({ clientId: c.clientId, secretHash: sha256Base64Url(c.clientSecret) })),
   };
 }

@@ -10,6 +10,9 @@ import { InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType, o
 import { selectResource } from '../../oauth/resource.js';
 import { parseScope } from '../../oauth/scope.js';
 import type { IssuedTokens } from '../../engine/commands/index.js';
+import { sha256Base64Url } from '../../crypto/random.js';
+import { findGrant } from '../../projections/grants.js';
+import { findRefreshToken } from '../../projections/refresh-tokens.js';
 import { authenticateClient, ClientAuthError } from '../client-auth.js';
 import { formBody, optional, required, singleValued, type Params } from '../params.js';
 import type { HttpDeps } from '../ports.js';
@@ -33,6 +36,21 @@ function resourceParam(form: Params, deps: HttpDeps): string | null {
   const requested = optional(form, 'resource');
   if (requested === undefined) return null;
   return selectResource(requested, deps.settings.resources.map((r) => r.uri), deps.settings.defaultResource);
+}
+
+/**
+ * Before a client refresh, brings the grant's upstream tokens up to date when they expired,
+ * so a refresh that cannot reach the upstream fails with `temporarily_unavailable` *before*
+ * the client's refresh token rotates (it can simply try again). Only for a token that is
+ * live and the caller's: anything else goes straight to the engine, which rejects it (and
+ * revokes the family on reuse).
+ */
+async function refreshUpstreamFirst(deps: HttpDeps, refreshToken: string, clientId: string): Promise<void> {
+  const row = await findRefreshToken(deps.db, sha256Base64Url(refreshToken));
+  if (!row || row.status !== 'active') return;
+  const grant = await findGrant(deps.db, row.grantId);
+  if (!grant || grant.status !== 'active' || grant.clientId !== clientId) return;
+  await deps.upstreamTokens.ensureFresh(row.grantId);
 }
 
 /** The client a request claims to be (for security events; unverified). */
@@ -91,6 +109,7 @@ export async function token(request: Request, deps: HttpDeps): Promise<Response>
       });
     } else {
       const scope = optional(form, 'scope');
+      await refreshUpstreamFirst(deps, required(form, 'refresh_token'), client.clientId);
       tokens = await deps.engine.execute({
         type: 'RefreshGrant',
         refreshToken: required(form, 'refresh_token'),
@@ -108,7 +127,7 @@ export async function token(request: Request, deps: HttpDeps): Promise<Response>
       return oauthErrorResponse(error, { basicChallenge: error.usedBasic || usedBasic });
     }
     if (error instanceof OAuthError) {
-      if (error.code !== 'invalid_request' && error.code !== 'unsupported_grant_type') {
+      if (['invalid_grant', 'invalid_target', 'invalid_scope', 'unauthorized_client'].includes(error.code)) {
         await deps.securityEvents.record(rejectionKind(error), clientId);
       }
       return oauthErrorResponse(error, { basicChallenge: usedBasic });

@@ -23,7 +23,7 @@ import { UpstreamError } from '../upstream/upstream-error.js';
 /** What the service needs from the upstream client. */
 export interface UpstreamRefresher {
   refresh(tokenSet: UpstreamTokenSet): Promise<RefreshedTokens>;
-  isExpiring(expiresAt: number | null): boolean;
+  isExpiring(expiresAt: number | null, issuedAt?: number): boolean;
 }
 
 /** Something that logs a warning (pino-compatible). */
@@ -56,7 +56,7 @@ export class UpstreamTokenService {
 
   /** Whether the grant's upstream access token must be refreshed before use. */
   #stale(row: UpstreamTokenSetRecord): boolean {
-    return row.refreshable && this.deps.upstream.isExpiring(row.upstreamExpiresAt);
+    return row.refreshable && this.deps.upstream.isExpiring(row.upstreamExpiresAt, row.updatedAt);
   }
 
   /**

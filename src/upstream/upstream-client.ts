@@ -145,8 +145,13 @@ export class UpstreamClient {
    * True when an upstream access token expiring at `expiresAt` (epoch ms, `null` = unknown)
    * should be treated as expired now: `upstream.refreshThresholdSeconds` early.
    */
-  isExpiring(expiresAt: number | null): boolean {
-    return expiresAt !== null && this.#clock() >= expiresAt - this.config.refreshThresholdSeconds * 1000;
+  isExpiring(expiresAt: number | null, issuedAt?: number): boolean {
+    if (expiresAt === null) return false;
+    let threshold = this.config.refreshThresholdSeconds * 1000;
+    // A token that lives shorter than twice the threshold would always look "about to expire":
+    // for it, refresh in the second half of its life instead.
+    if (issuedAt !== undefined && expiresAt > issuedAt) threshold = Math.min(threshold, (expiresAt - issuedAt) / 2);
+    return this.#clock() >= expiresAt - threshold;
   }
 }
 

@@ -18,6 +18,8 @@ import { freshSchema, dropSchema, pgUrl } from './stores.js';
 /** A running proxy + IdP pair. */
 export interface TestProxy {
   readonly url: string;
+  /** The configuration flowgate was created with (for a second instance on the same store). */
+  readonly config: FlowgateConfigInput;
   readonly idp: UpstreamIdp;
   readonly flowgate: Flowgate;
   close(): Promise<void>;
@@ -27,6 +29,8 @@ export interface TestProxy {
 export interface ProxyOptions {
   readonly mode?: 'oidc' | 'github';
   readonly database?: 'sqlite' | 'postgres';
+  /** A SQLite file instead of an in-memory database (for several processes on one store). */
+  readonly sqlitePath?: string;
   readonly config?: (base: { url: string; idp: UpstreamIdp }) => Partial<FlowgateConfigInput>;
   readonly idp?: Partial<UpstreamIdpOptions>;
   readonly flowgate?: FlowgateOptions;
@@ -55,7 +59,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
   const store =
     options.database === 'postgres'
       ? { databaseUrl: pgUrl()!, postgresSchema: schema }
-      : { sqlitePath: ':memory:', synchronous: 'NORMAL' as const };
+      : { sqlitePath: options.sqlitePath ?? ':memory:', synchronous: 'NORMAL' as const };
   const upstream =
     mode === 'oidc'
       ? { kind: 'oidc' as const, issuer: idp.issuer, clientId: 'flowgate', clientSecret: 'flowgate-upstream-secret', scopes: ['openid', 'email', 'profile', 'offline_access'] }
@@ -77,13 +81,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     upstream,
   };
   const extra = options.config?.({ url, idp }) ?? {};
-  const flowgate = await createFlowgate(
-    { ...base, ...extra, server: { ...base.server, ...(extra.server ?? {}) } } as FlowgateConfigInput,
-    { logger: testLogger(), ...options.flowgate },
-  );
+  const config = { ...base, ...extra, server: { ...(extra.server ?? {}), issuer: url } } as FlowgateConfigInput;
+  const flowgate = await createFlowgate(config, { logger: testLogger(), ...options.flowgate });
   handler = (request, env) => flowgate.fetch(request, env);
   return {
     url,
+    config,
     idp,
     flowgate,
     async close() {

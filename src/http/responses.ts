@@ -12,7 +12,9 @@ export type HeaderBag = ConstructorParameters<typeof Headers>[0];
 /** Headers every HTML page carries. */
 export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  // No `form-action`: browsers apply it to every redirect after a form post, which would
+  // stop the consent form's redirect to the upstream (or to the client on Deny).
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'",
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',

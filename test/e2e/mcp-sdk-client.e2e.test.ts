@@ -10,7 +10,9 @@
  *    re-authorizes through the browser, with the same registration;
  * 4. a second connection reuses the stored tokens (no browser, no token request);
  * 5. `mcpTokenVerifier` behind the SDK's own `requireBearerAuth`: 401 (never 500) for every
- *    refused token.
+ *    refused token;
+ * 6. parallel calls when the access token has expired: the SDK refreshes once per failed
+ *    request, unsynchronised, so flowgate sees concurrent uses of one refresh token.
  *
  * Every SDK request is traced; the trace is printed when a test fails (and always with
  * FLOWGATE_TEST_TRACE=1).
@@ -159,6 +161,7 @@ describe('the MCP SDK client against flowgate (one origin, real upstream IdP)', 
   it('an expired access token: 401, the client refreshes by itself, the call succeeds without the browser', async () => {
     const before = provider.tokens()!;
     const runs = provider.browserRuns.length;
+    await trace.idle(); // the SDK's GET probe runs after connect() returned
     stack.expireAccessTokens();
     const who = await phase('refresh', () => whoami(client));
 
@@ -252,6 +255,7 @@ describe('the MCP SDK client against flowgate (one origin, real upstream IdP)', 
       );
       expect(elsewhere).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
 
+      await trace.idle();
       stack.expireAccessTokens();
       const expired = await runRequireBearerAuth(options(), `Bearer ${token}`);
       expect(expired).toMatchObject({ status: 401, body: { error: 'invalid_token', error_description: 'the access token has expired' } });
@@ -277,6 +281,53 @@ describe('the MCP SDK client against flowgate (one origin, real upstream IdP)', 
       });
       const failed = await runRequireBearerAuth({ ...options(), verifier: broken }, `Bearer ${token}`);
       expect(failed).toMatchObject({ status: 500, passed: false, body: { error: 'server_error' } });
+    });
+  });
+  describe('parallel tool calls when the access token has expired', () => {
+    /** A fresh stack and client, authorized, then two calls at once after the token expired. */
+    async function parallelAtExpiry(refreshGraceSeconds: number) {
+      const own = await startMcpStack({ config: () => ({ tokens: { accessTokenTtlSeconds: 60, refreshGraceSeconds } }) });
+      const p = new HeadlessOAuthProvider({ browser: new HeadlessBrowser() });
+      const t = new HttpTrace();
+      try {
+        let conn = { transport: new StreamableHTTPClientTransport(new URL(own.mcpUrl), { authProvider: p, fetch: t.fetch }), client: new Client({ name: 'e2e', version: '0' }) };
+        await expect(conn.client.connect(conn.transport)).rejects.toBeInstanceOf(UnauthorizedError);
+        await conn.transport.finishAuth(p.takeAuthorizationCode());
+        conn = { transport: new StreamableHTTPClientTransport(new URL(own.mcpUrl), { authProvider: p, fetch: t.fetch }), client: new Client({ name: 'e2e', version: '0' }) };
+        await conn.client.connect(conn.transport);
+        const who = await whoami(conn.client);
+        await t.idle();
+        own.expireAccessTokens();
+        t.phase = 'parallel';
+        t.holdUntilConcurrent('/token', 2); // both refreshes reach flowgate together
+        const results = await Promise.allSettled([whoami(conn.client), whoami(conn.client)]);
+        await t.idle();
+        const tokenStatuses = t.of('parallel').filter((e) => e.path === '/token').map((e) => e.status).sort();
+        const events = (await own.flowgate.store.readStream(`grant:${who.grantId}`)).map((e) => e.type);
+        await conn.client.close();
+        return { results, tokenStatuses, events, browserRuns: p.browserRuns.length, trace: t.format() };
+      } finally {
+        await own.close();
+      }
+    }
+
+    it('with refreshGraceSeconds 0 (the default) the second concurrent refresh counts as reuse: the grant is revoked', async () => {
+      const outcome = await parallelAtExpiry(0);
+      if (process.env.FLOWGATE_TEST_TRACE) console.log(`parallel, grace 0:\n${outcome.trace}`);
+      expect(outcome.tokenStatuses, outcome.trace).toEqual([200, 400]);
+      expect(outcome.events).toContain('refresh_token.reuse_detected');
+      expect(outcome.events).toContain('grant.revoked');
+      // The winner's fresh access token died with the family: the SDK cannot recover on this transport.
+      expect(outcome.results.some((r) => r.status === 'rejected'), outcome.trace).toBe(true);
+    });
+
+    it('with refreshGraceSeconds 10 both concurrent refreshes succeed and both calls return', async () => {
+      const outcome = await parallelAtExpiry(10);
+      if (process.env.FLOWGATE_TEST_TRACE) console.log(`parallel, grace 10:\n${outcome.trace}`);
+      expect(outcome.tokenStatuses, outcome.trace).toEqual([200, 200]);
+      expect(outcome.results.map((r) => r.status), outcome.trace).toEqual(['fulfilled', 'fulfilled']);
+      expect(outcome.events).not.toContain('grant.revoked');
+      expect(outcome.browserRuns).toBe(1);
     });
   });
 });

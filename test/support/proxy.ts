@@ -45,7 +45,9 @@ export function testLogger() {
 export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy> {
   let handler: (request: Request, env: unknown) => Promise<Response> = async () => new Response('starting', { status: 503 });
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: (request, env) => handler(request, env), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    // overrideGlobalObjects: false — @hono/node-server would otherwise replace the global
+    // Request/Response, and an MCP SDK client in the same process could no longer recognise them.
+    const s = serve({ fetch: (request, env) => handler(request, env), port: 0, hostname: '127.0.0.1', overrideGlobalObjects: false }, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;

@@ -29,6 +29,8 @@ import { openStore } from './store/open-store.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { AccessTokenGate, type VerifiedAccess, type VerifyOptions } from './resource/verify-access-token.js';
 import { UpstreamTokenService } from './resource/upstream-tokens.js';
+import { FlowgateMetrics } from './server/metrics.js';
+import { ownsPath } from './http/routes.js';
 
 /** What can be injected into flowgate (tests, embedding). */
 export interface FlowgateOptions {
@@ -39,6 +41,8 @@ export interface FlowgateOptions {
   readonly upstreamFetch?: typeof globalThis.fetch;
   /** A pino-compatible logger; default: pino at level `warn` on stderr. */
   readonly logger?: LoggerPort;
+  /** Metrics to count into (default: a fresh registry, exposed as `flowgate.metrics`). */
+  readonly metrics?: FlowgateMetrics;
 }
 
 /** A running flowgate. */
@@ -53,6 +57,10 @@ export interface Flowgate {
   verifyAccessToken(token: string, options?: VerifyOptions): Promise<VerifiedAccess>;
   /** The upstream tokens of grants (for tools that call upstream APIs). */
   readonly upstreamTokens: UpstreamTokenService;
+  /** Prometheus metrics of this instance. */
+  readonly metrics: FlowgateMetrics;
+  /** Whether a URL is one of flowgate's own endpoints (for mounting next to other routes). */
+  handles(url: URL): boolean;
   readonly config: FlowgateConfig;
   readonly settings: ServerSettings;
   readonly engine: Engine;
@@ -83,8 +91,10 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
     dataDir: config.dataDir,
     requireConfigured: config.store.databaseUrl !== undefined,
   });
+  const serveHost = config.serve.host.includes(':') ? `[${config.serve.host}]` : config.serve.host;
   const settings = resolveServerSettings({
     server: config.server,
+    defaultIssuer: `http://${serveHost}:${config.serve.port}`,
     registration: config.registration,
     consent: config.consent,
     staticClients: config.clients.static,
@@ -92,6 +102,7 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
     flowTtlMs: config.flows.ttlSeconds * 1000,
     upstreamScopes: upstreamConfig.scopes ?? [],
   });
+  const metrics = options.metrics ?? new FlowgateMetrics();
   const store = await openStore(config);
   try {
     for (const projection of PROJECTIONS) store.registerProjection(projection);
@@ -109,6 +120,7 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       upstreamIssuer: upstream.issuer,
       clock,
       ...(options.random ? { random: options.random } : {}),
+      onCommitted: (events) => metrics.observe(events),
     });
     for (const client of config.clients.static) {
       await engine.execute({
@@ -125,7 +137,7 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
         },
       });
     }
-    const securityEvents = new SecurityEvents(store.db, clock);
+    const securityEvents = new SecurityEvents(store.db, clock, undefined, (kind) => metrics.rejections.inc({ kind }));
     const upstreamTokens = new UpstreamTokenService({ engine, vault, upstream, log });
     const gate = new AccessTokenGate({
       verifier: keyring.accessTokenVerifier({ issuer: settings.issuer }),
@@ -159,7 +171,9 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
     return {
       fetch: async (request, env) => app.fetch(request, env as never),
       verifyAccessToken: (token, verifyOptions) => gate.verify(token, verifyOptions),
+      handles: (url) => ownsPath(settings, url),
       upstreamTokens,
+      metrics,
       config,
       settings,
       engine,

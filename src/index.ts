@@ -1,8 +1,10 @@
 /**
- * flowgate's public surface. Only what is exported here is supported API.
+ * flowgate's public surface: only what is exported here is supported API. Adapters are
+ * subpath exports: `flowgate/mcp-sdk`, `flowgate/express`, `flowgate/hono`, `flowgate/node`.
  *
  * @module
  */
+export { createFlowgate, type Flowgate, type FlowgateOptions } from './flowgate.js';
 export {
   configSchema,
   ConfigError,
@@ -14,19 +16,24 @@ export {
   type FlowgateConfig,
   type FlowgateConfigInput,
 } from './config/index.js';
+export type { VerifiedAccess, VerifyOptions } from './resource/verify-access-token.js';
+export { bearerGuard, type BearerGuardOptions, type BearerOutcome } from './resource/bearer-guard.js';
+export {
+  protectedResourceMetadataHandler,
+  protectedResourceMetadataUrl,
+  type ProtectedResourceMetadataOptions,
+} from './resource/protected-resource-metadata.js';
+export { authInfoOf, type FlowgateAuthInfo } from './resource/auth-info.js';
+export { startServer, type RunningServer, type ServeOptions } from './server/serve.js';
+export { OAuthError, InvalidToken, InsufficientScope, type OAuthErrorCode } from './oauth/errors.js';
+export { FlowgateError } from './errors/flowgate-error.js';
 export {
   AppendOnlyError,
   ConcurrencyError,
-  EventStore,
   IdempotencyConflictError,
   SchemaTooNewError,
   StoreOpenError,
-  openStore,
-  type AppendResult,
-  type NewEvent,
-  type Projection,
   type StoredEvent,
-  type StreamAppend,
 } from './store/index.js';
-export { deriveEventId, newCommandId } from './events/ids.js';
-export { FlowgateError } from './errors/flowgate-error.js';
+export type { Engine } from './engine/engine.js';
+export { replayStream, type ReplayResult, type ReplayStep } from './engine/replay.js';

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerServe } from './commands/serve.js';
 import { describeFailure, EXIT } from './output.js';
 
 /** Builds the command tree. */
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   registerMigrate(program);
+  registerServe(program);
   registerKeys(program);
   return program;
 }

@@ -21,6 +21,48 @@ export interface EnvOverride {
 /** Every environment override flowgate honours. */
 export const ENV_OVERRIDES: readonly EnvOverride[] = [
   {
+    name: 'FLOWGATE_ISSUER',
+    path: 'server.issuer',
+    type: 'string',
+    description: 'The issuer URL (https, or http on a loopback host).',
+  },
+  {
+    name: 'FLOWGATE_HOST',
+    path: 'serve.host',
+    type: 'string',
+    description: 'Interface `flowgate serve` listens on. Default `127.0.0.1`.',
+  },
+  {
+    name: 'FLOWGATE_PORT',
+    path: 'serve.port',
+    type: 'integer',
+    description: 'Port `flowgate serve` listens on. Default 8787.',
+  },
+  {
+    name: 'FLOWGATE_LOG_LEVEL',
+    path: 'serve.logLevel',
+    type: 'string',
+    description: 'Log level (`info` by default).',
+  },
+  {
+    name: 'FLOWGATE_UPSTREAM_CLIENT_ID',
+    path: 'upstream.clientId',
+    type: 'string',
+    description: "The upstream app's client id.",
+  },
+  {
+    name: 'FLOWGATE_UPSTREAM_CLIENT_SECRET',
+    path: 'upstream.clientSecret',
+    type: 'string',
+    description: "The upstream app's client secret (keep it out of configuration files).",
+  },
+  {
+    name: 'FLOWGATE_GATEWAY_IDENTITY_SECRET',
+    path: 'gateway.identitySecret',
+    type: 'string',
+    description: 'HMAC key of the gateway’s `headers` identity mode.',
+  },
+  {
     name: 'FLOWGATE_DATA_DIR',
     path: 'dataDir',
     type: 'string',

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { consentSchema, registrationSchema, serverSchema, staticClientSchema } from './server-schema.js';
+import { gatewaySchema, serveSchema } from './serve-schema.js';
 import { upstreamUrlProblem } from '../upstream/loopback.js';
 import { RESERVED_UPSTREAM_PARAMS, isReservedUpstreamParam } from '../upstream/reserved-params.js';
 
@@ -309,6 +310,8 @@ export const configSchema = z
         'Master key of envelope encryption: 32 bytes as 43 base64url characters or 64 hex digits. Without it a development key is generated into the data directory (refused with PostgreSQL). Prefer `FLOWGATE_MASTER_KEY`.',
       ),
     server: serverSchema.prefault({}),
+    serve: serveSchema.prefault({}),
+    gateway: gatewaySchema.prefault({}),
     registration: registrationSchema.prefault({}),
     consent: consentSchema.prefault({}),
     store: storeConfigSchema.prefault({}),

@@ -132,8 +132,10 @@ export const resourceServerSchema = z.strictObject({
 export const serverSchema = z
   .strictObject({
     issuer: httpsUrl
-      .default('http://127.0.0.1:8787')
-      .describe('The authorization server identifier (RFC 8414 `issuer`, the `iss` of tokens and of authorization responses). https, or http on a loopback host.'),
+      .optional()
+      .describe(
+        'The authorization server identifier (RFC 8414 `issuer`, the `iss` of tokens and of authorization responses). https, or http on a loopback host. Default: `http://<serve.host>:<serve.port>`, the address `flowgate serve` listens on.',
+      ),
     baseUrl: httpsUrl.optional().describe('Where the endpoints are served, when not under the issuer (default: the issuer).'),
     trustProxy: z
       .boolean()

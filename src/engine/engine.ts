@@ -15,6 +15,7 @@ import { findOverdueGrants } from '../projections/grants.js';
 import { findUnusedClients } from '../projections/clients.js';
 import { ConcurrencyError } from '../store/errors.js';
 import type { EventStore } from '../store/event-store.js';
+import type { StoredEvent } from '../store/types.js';
 import { cryptoRandom, type AccessTokenSigner, type EngineContext, type Random } from './context.js';
 import { HANDLERS, type Command, type CommandResult } from './commands/index.js';
 import { CommitThenThrow } from './commands/types.js';
@@ -34,6 +35,8 @@ export interface EngineOptions {
   /** Milliseconds since the epoch; injected so tests control time. */
   readonly clock?: () => number;
   readonly random?: Random;
+  /** Called after every committed append (metrics, logs); must not throw. */
+  readonly onCommitted?: (events: readonly StoredEvent[]) => void;
 }
 
 /** Options of one execution. */
@@ -103,7 +106,14 @@ export class Engine {
       const appends = session.appends;
       if (appends.length > 0) {
         try {
-          await this.options.store.appendMany(appends, { alongside: session.alongside });
+          const appended = await this.options.store.appendMany(appends, { alongside: session.alongside });
+          if (!appended.alreadyAppended && this.options.onCommitted) {
+            try {
+              this.options.onCommitted(appended.streams.flatMap((s) => s.events));
+            } catch {
+              // observers never break a committed command
+            }
+          }
         } catch (error) {
           session.discard();
           if (error instanceof ConcurrencyError && handler.retryOnConflict && attempt < MAX_ATTEMPTS) continue;

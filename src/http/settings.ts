@@ -67,6 +67,8 @@ export function endpointsOf(settings: Pick<ServerSettings, 'baseUrl' | 'callback
 /** Resolves server settings from the configuration sections. */
 export function resolveServerSettings(input: {
   server: z.output<typeof serverSchema>;
+  /** The issuer when the configuration names none. */
+  defaultIssuer: string;
   registration: z.output<typeof registrationSchema>;
   consent: z.output<typeof consentSchema>;
   staticClients: ReadonlyArray<z.output<typeof staticClientSchema>>;
@@ -74,7 +76,7 @@ export function resolveServerSettings(input: {
   flowTtlMs: number;
   upstreamScopes: readonly string[];
 }): ServerSettings {
-  const issuer = input.server.issuer.replace(/\/+$/, '');
+  const issuer = (input.server.issuer ?? input.defaultIssuer).replace(/\/+$/, '');
   const baseUrl = (input.server.baseUrl ?? issuer).replace(/\/+$/, '');
   const allScopes = input.server.scopes.map((s) => s.name);
   const resources =

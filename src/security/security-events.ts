@@ -32,10 +32,12 @@ export class SecurityEvents {
     private readonly db: Kysely<any>,
     private readonly now: () => number = Date.now,
     private readonly retentionMs = 30 * 86_400_000,
+    private readonly onRecord?: (kind: string) => void,
   ) {}
 
   /** Counts one rejection of `kind` (for `clientId` when it is a known client). */
   async record(kind: string, clientId?: string): Promise<void> {
+    this.onRecord?.(kind);
     const now = this.now();
     const known = clientId !== undefined && (await findClient(this.db, clientId)) !== undefined ? clientId : UNKNOWN;
     const minute = Math.floor(now / MINUTE) * MINUTE;

@@ -6,8 +6,12 @@
  *
  * Grace window G (`graceMs`, default 0): with G = 0 every use of a retired refresh token —
  * a concurrent loser included — is reuse. With G > 0 the first use of the token retired
- * last, within G of its rotation, rotates again (a second live branch); any other use of a
- * retired token is reuse.
+ * last, within G of its rotation and while the family has a single live branch, rotates
+ * again (a second live branch); any other use of a retired token is reuse. After one such
+ * retry the family keeps two live branches until it ends, so grace is spent.
+ *
+ * Access tokens are revocable one by one (`access_token.revoked`) only while the grant is
+ * alive (before its deadlines); a token of an overdue grant is already inactive.
  *
  * @module
  */

@@ -14,6 +14,7 @@ import { Vault } from './crypto/vault.js';
 import type { Random } from './engine/context.js';
 import { engineSettingsFrom } from './engine/create-engine.js';
 import { Engine } from './engine/engine.js';
+import { startSweeper } from './engine/sweeper.js';
 import { keysPort, upstreamPort } from './http/adapters.js';
 import { createApp } from './http/app.js';
 import type { HttpDeps, LoggerPort } from './http/ports.js';
@@ -168,6 +169,7 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       warnings.push('consent.mode is off: flows go upstream without asking the user (unsafe with open registration)');
     }
     for (const warning of warnings) log.warn({}, warning);
+    const sweeper = startSweeper(engine, config.flows.sweepIntervalSeconds * 1000, log);
     return {
       fetch: async (request, env) => app.fetch(request, env as never),
       verifyAccessToken: (token, verifyOptions) => gate.verify(token, verifyOptions),
@@ -183,7 +185,10 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       upstream,
       securityEvents,
       warnings,
-      close: () => store.close(),
+      close: async () => {
+        await sweeper.stop();
+        await store.close();
+      },
     };
   } catch (error) {
     await store.close().catch(() => {});

@@ -5,9 +5,12 @@
  * @module
  */
 import { Command, CommanderError } from 'commander';
+import { registerClients } from './commands/clients.js';
+import { registerGrants } from './commands/grants.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
+import { registerSweep } from './commands/sweep.js';
 import { describeFailure, EXIT } from './output.js';
 
 /** Builds the command tree. */
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerServe(program);
   registerKeys(program);
+  registerClients(program);
+  registerGrants(program);
+  registerSweep(program);
   return program;
 }
 

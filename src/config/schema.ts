@@ -60,6 +60,11 @@ export const flowsConfigSchema = z
     upstreamStateTtlSeconds: seconds(60, 3600)
       .default(600)
       .describe('The upstream `state` is single-use and expires after this long.'),
+    sweepIntervalSeconds: seconds(0, 86_400)
+      .default(300)
+      .describe(
+        'How often each instance expires overdue flows and codes, grants past their lifetime and unused clients in the log. 0 turns it off (then run `flowgate sweep` from cron); expired records are refused either way.',
+      ),
   })
   .describe('Authorization flows.');
 

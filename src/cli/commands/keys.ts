@@ -13,18 +13,11 @@ import { Keyring } from '../../keys/keyring.js';
 import { keyringOptionsFrom } from '../../keys/settings.js';
 import { KEY_PURPOSES, type KeyInfo, type KeyPurpose } from '../../keys/types.js';
 import { openStore } from '../../store/open-store.js';
+import { isoOrNull, say, textTable, when, type Column } from '../table.js';
+import { configOption } from './options.js';
 
 interface ConfigOptions {
   readonly config?: string;
-}
-
-function say(text: string): void {
-  process.stdout.write(`${text}\n`);
-}
-
-/** A time for people: ISO 8601 in UTC, to the second; `-` when absent. */
-function when(ms: number | null): string {
-  return ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Opens the configured store and keyring, runs `use`, and closes the store. */
@@ -46,7 +39,7 @@ async function withKeyring(options: ConfigOptions, use: (keyring: Keyring, refre
   }
 }
 
-const COLUMNS: ReadonlyArray<readonly [string, (k: KeyInfo) => string]> = [
+const COLUMNS: ReadonlyArray<Column<KeyInfo>> = [
   ['KID', (k) => k.kid],
   ['PURPOSE', (k) => k.purpose],
   ['ALG', (k) => k.alg],
@@ -60,14 +53,12 @@ const COLUMNS: ReadonlyArray<readonly [string, (k: KeyInfo) => string]> = [
 
 /** The keys as an aligned text table. */
 export function keyTable(keys: readonly KeyInfo[]): string {
-  const rows = [COLUMNS.map(([title]) => title), ...keys.map((k) => COLUMNS.map(([, cell]) => cell(k)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return textTable(COLUMNS, keys);
 }
 
 /** The keys as JSON (times in ISO 8601, null when absent). */
 export function keyJson(keys: readonly KeyInfo[]): string {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const iso = isoOrNull;
   return JSON.stringify(
     keys.map((k) => ({
       kid: k.kid,
@@ -84,10 +75,6 @@ export function keyJson(keys: readonly KeyInfo[]): string {
     null,
     2,
   );
-}
-
-function configOption(): Option {
-  return new Option('-c, --config <file>', 'configuration file (.json, .js, .mjs)');
 }
 
 /** Registers `keys` and its subcommands on the program. */

@@ -61,6 +61,8 @@ export const revokeAccessToken: CommandHandler<RevokeAccessToken, RevocationOutc
     const grant = await session.loadExisting<TokenGrantContext>(grantStream(row.grantId));
     if (!constantTimeEqual(grant.context.clientId, command.clientId)) throw notYours();
     if (row.status !== 'active' || !grant.state.startsWith('live')) return { outcome: 'inactive', grantId: row.grantId };
+    // A grant past its deadline the sweeper has not expired yet: its tokens are already dead (RFC 7009 §2.2).
+    if (!session.accepts(grant.streamId, 'access_token.revoked', { jti: command.jti })) return { outcome: 'inactive', grantId: row.grantId };
     session.emit(grant.streamId, 'access_token.revoked', { jti: command.jti });
     return { outcome: 'revoked', grantId: row.grantId };
   },

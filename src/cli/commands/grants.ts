@@ -9,7 +9,7 @@
  */
 import { Option, type Command } from 'commander';
 import { subjectKeyId, type Vault } from '../../crypto/vault.js';
-import { SUBJECT_INDEX_KEY } from '../../engine/commands/upstream-callback.js';
+import { subjectRefOf as computeSubjectRef } from '../../engine/subject-ref.js';
 import type { Engine } from '../../engine/engine.js';
 import { FlowgateError } from '../../errors/flowgate-error.js';
 import { findGrant, listGrants, type GrantRecord } from '../../projections/grants.js';
@@ -73,7 +73,7 @@ async function subjectRefOf(context: OperatorContext, subject: string): Promise<
   if (context.upstreamIssuer === undefined) {
     throw new FlowgateError('ERR_NO_UPSTREAM', '--subject needs the upstream section of the configuration (subjects are scoped to its issuer)');
   }
-  return context.vault.hmac(SUBJECT_INDEX_KEY, `${context.upstreamIssuer}\n${subject}`);
+  return computeSubjectRef(context.vault, context.upstreamIssuer, subject);
 }
 
 interface Selection {

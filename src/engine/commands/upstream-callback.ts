@@ -17,10 +17,8 @@ import { FlowError } from '../errors.js';
 import type { Session, StreamView } from '../session.js';
 import { clientReturn, flowStream, loadLiveFlow, requireSameBrowser, upstreamErrorCode, type ClientReturn } from './flow-support.js';
 import type { CommandHandler } from './types.js';
+import { subjectRefOf } from '../subject-ref.js';
 import type { EngineContext } from '../context.js';
-
-/** The subject-reference key: a keyed hash makes subject ids pseudonymous in the log. */
-export const SUBJECT_INDEX_KEY = 'index:subject';
 
 async function flowByUpstreamState(
   session: Session,
@@ -135,7 +133,7 @@ export const completeUpstreamExchange: CommandHandler<CompleteUpstreamExchange, 
     const flow = await loadLiveFlow(session, command.flowId);
     if (flow.state !== 'callback_accepted') throw new FlowError('wrong_state', 'the upstream exchange is not pending');
     const grantId = flow.context.grantId;
-    const subjectRef = await context.vault.hmac(SUBJECT_INDEX_KEY, `${context.upstreamIssuer}\n${command.subject}`);
+    const subjectRef = await subjectRefOf(context.vault, context.upstreamIssuer, command.subject);
     await session.useKey(context.vault, subjectKeyId(subjectRef));
     const subjectSealed = await context.vault.seal(subjectKeyId(subjectRef), 'subject', command.subject);
     const claimsSealed =

@@ -9,20 +9,25 @@
  * @module
  */
 import { createServer, type Server } from 'node:http';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AddressInfo } from 'node:net';
 import { randomToken } from '../crypto/random.js';
 import { MapAdapterStore } from './upstream-idp/adapter.js';
-import { buildConfiguration, DEFAULT_TTL, DEFAULT_USERS, ROUTES } from './upstream-idp/config.js';
+import { buildConfiguration, DEFAULT_TTL, DEFAULT_USERS, resolveRoutes } from './upstream-idp/config.js';
 import { GITHUB_API_PATHS, githubApi } from './upstream-idp/github-api.js';
 import { renderErrorPage } from './upstream-idp/html.js';
 import { loginInteraction } from './upstream-idp/interaction.js';
 import { generateSigningKeys } from './upstream-idp/keys.js';
 import { loadOidcProvider } from './upstream-idp/load-provider.js';
+import { mountedHandler, normalisePath } from './upstream-idp/mount.js';
+import { GoogleOfflinePolicy, strictAssertionAudience } from './upstream-idp/policies.js';
+import { authorizationQuirks, discoveryQuirks, tokenResponseQuirks } from './upstream-idp/quirks.js';
 import { acquireQuietConsole } from './upstream-idp/quiet.js';
 import { TokenFaults } from './upstream-idp/token-faults.js';
 import type {
   UpstreamIdp,
   UpstreamIdpEndpoints,
+  UpstreamIdpLayout,
   UpstreamIdpOptions,
   UpstreamIdpStats,
 } from './upstream-idp/types.js';
@@ -32,9 +37,12 @@ export type {
   UpstreamIdp,
   UpstreamIdpClient,
   UpstreamIdpEndpoints,
+  UpstreamIdpLayout,
   UpstreamIdpMode,
   UpstreamIdpOptions,
+  UpstreamIdpRoute,
   UpstreamIdpStats,
+  UpstreamIdpTokenResponse,
   UpstreamIdpTtl,
   UpstreamIdpUser,
 } from './upstream-idp/types.js';
@@ -63,6 +71,7 @@ function emptyStats(): UpstreamIdpStats {
     cancelledLogins: 0,
     userCalls: 0,
     userEmailsCalls: 0,
+    authorizationRequests: [],
   };
 }
 
@@ -85,30 +94,60 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /**
+ * Listens to `authorization.success`, which oidc-provider emits with the response members
+ * (`out`) still open to change; its type declarations omit that second argument.
+ */
+function onAuthorized(
+  provider: { on(event: 'authorization.success', listener: (ctx: KoaContextWithOIDC) => void): unknown },
+  listener: (ctx: KoaContextWithOIDC, out: { code?: string; iss?: string }) => void,
+): void {
+  provider.on('authorization.success', listener as (ctx: KoaContextWithOIDC) => void);
+}
+
+/**
  * Starts an upstream IdP on 127.0.0.1 (`port` 0 = ephemeral). The issuer is exactly
- * `http://127.0.0.1:<port>`. Resolves once it accepts requests.
+ * `http://127.0.0.1:<port>` (plus the layout's `issuerPath`). Resolves once it accepts requests.
  */
 export async function startUpstreamIdp(options: UpstreamIdpOptions): Promise<UpstreamIdp> {
   if (options.clients.length === 0) throw new TypeError('startUpstreamIdp: at least one client is required');
   const mode = options.mode ?? 'oidc';
   const users = options.users ?? DEFAULT_USERS;
+  const layout: UpstreamIdpLayout = options.layout ?? {};
+  const mountPath = normalisePath('layout.mountPath', layout.mountPath);
+  const issuerPath = layout.issuerPath === '/' ? '/' : layout.issuerPath === undefined ? mountPath : normalisePath('layout.issuerPath', layout.issuerPath);
+  const apiPrefix = normalisePath('layout.apiPrefix', layout.apiPrefix);
+  const routes = resolveRoutes(layout.routes);
+  const aliases = (layout.discoveryAliases ?? []).map((a) => ({ ...a, path: normalisePath('layout.discoveryAliases.path', a.path) }));
+  const issResponses = options.authorizationResponseIss ?? true;
   const release = options.quiet === false ? () => {} : acquireQuietConsole();
   const server = createServer();
   const store = new MapAdapterStore();
 
   try {
-    const { Provider, interactionPolicy } = await loadOidcProvider();
+    const { Provider, interactionPolicy, errors } = await loadOidcProvider();
     const keysPromise = generateSigningKeys(options.idTokenAlg === 'RS256');
     // Listen first: the issuer must be known (with its real port) before `new Provider`.
     const port = await listen(server, options.port ?? 0);
-    const issuer = `http://127.0.0.1:${port}`;
+    const origin = `http://127.0.0.1:${port}`;
+    const issuer = origin + issuerPath;
     const stats = emptyStats();
     const faults = new TokenFaults();
+    const google = options.refreshTokenPolicy === 'google-offline' ? new GoogleOfflinePolicy() : undefined;
+    const assertionAudience = options.clientAssertionAudience;
 
     const provider = new Provider(
       issuer,
       buildConfiguration({
         mode,
+        routes,
+        mountPath,
+        extraScopes: options.scopes ?? [],
+        idTokenClaims: options.idTokenClaims ?? [],
+        extraParams: google ? ['access_type'] : [],
+        ...(google ? { issueRefreshToken: google.issues } : {}),
+        ...(assertionAudience
+          ? { assertClientAssertion: strictAssertionAudience(assertionAudience, (message) => new errors.InvalidClientAuth(message)) }
+          : {}),
         clients: options.clients,
         users,
         ttl: { ...DEFAULT_TTL, ...options.ttl },
@@ -134,27 +173,40 @@ export async function startUpstreamIdp(options: UpstreamIdpOptions): Promise<Ups
       });
     }
 
-    provider.use(faults.middleware(ROUTES.token, stats));
-    provider.use(loginInteraction({ provider, issuer, users, stats }));
-    if (mode === 'github') provider.use(githubApi({ provider, users, stats }));
-    server.on('request', provider.callback());
+    if (!issResponses) {
+      // GitHub and Entra send no RFC 9207 `iss`; oidc-provider always does. The listener runs
+      // before the response is built from `out`.
+      onAuthorized(provider, (_ctx, out) => void delete out.iss);
+    }
+    if (google) onAuthorized(provider, google.onAuthorized);
 
+    provider.use(faults.middleware(routes.token, stats));
+    if (options.tokenResponse) provider.use(tokenResponseQuirks(routes.token, options.tokenResponse));
+    provider.use(discoveryQuirks({ enabled: options.discovery ?? true, authorizationResponseIss: issResponses }));
+    provider.use(authorizationQuirks({ path: routes.authorization, stats, defaultScope: options.defaultScope }));
+    provider.use(loginInteraction({ provider, issuer, users, stats, mountPath }));
+    if (mode === 'github') provider.use(githubApi({ provider, users, stats, prefix: apiPrefix }));
+    const discoveryAliases = aliases.map((a) => (a.issuer === undefined ? a : { ...a, issuer: a.issuer.replaceAll('{origin}', origin) }));
+    server.on('request', mountedHandler({ mountPath, discoveryAliases }, provider.callback()));
+
+    const base = origin + mountPath;
     const endpoints: UpstreamIdpEndpoints = {
-      authorization: issuer + ROUTES.authorization,
-      token: issuer + ROUTES.token,
-      userinfo: issuer + ROUTES.userinfo,
-      jwks: issuer + ROUTES.jwks,
-      revocation: issuer + ROUTES.revocation,
-      introspection: issuer + ROUTES.introspection,
-      discovery: `${issuer}/.well-known/openid-configuration`,
+      authorization: base + routes.authorization,
+      token: base + routes.token,
+      userinfo: base + routes.userinfo,
+      jwks: base + routes.jwks,
+      revocation: base + routes.revocation,
+      introspection: base + routes.introspection,
+      discovery: aliases[0] ? origin + aliases[0].path : `${base}/.well-known/openid-configuration`,
       ...(mode === 'github'
-        ? { user: issuer + GITHUB_API_PATHS.user, userEmails: issuer + GITHUB_API_PATHS.userEmails }
+        ? { user: origin + apiPrefix + GITHUB_API_PATHS.user, userEmails: origin + apiPrefix + GITHUB_API_PATHS.userEmails }
         : {}),
     };
 
     let closing: Promise<void> | undefined;
     return {
       issuer,
+      origin,
       port,
       mode,
       endpoints,

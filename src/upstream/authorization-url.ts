@@ -15,6 +15,7 @@
 import { isValidCodeChallenge } from '../oauth/pkce.js';
 import type { UpstreamContext } from './context.js';
 import { isReservedUpstreamParam } from './reserved-params.js';
+import { toUpstreamScopes } from './scopes.js';
 import { UpstreamError } from './upstream-error.js';
 
 /** Parameters of {@link buildAuthorizationUrl}. */
@@ -43,7 +44,8 @@ export async function buildAuthorizationUrl(ctx: UpstreamContext, params: Author
 
   const as = await ctx.metadata();
   const url = new URL(as.authorization_endpoint!);
-  const scopes = params.scopes ?? ctx.scopes;
+  // As configured, then as the upstream names them (a preset's translation, e.g. Entra `api://…/`).
+  const scopes = toUpstreamScopes(ctx.preset, ctx.config, params.scopes ?? ctx.scopes);
   const core: [string, string | undefined][] = [
     ['response_type', 'code'],
     ['client_id', ctx.config.clientId],

@@ -8,12 +8,20 @@
  */
 import * as oauth from 'oauth4webapi';
 import type { UpstreamConfig } from '../config/schema.js';
+import { privateKeyJwt } from './client-assertion.js';
+import type { IssuerRule, UpstreamPreset } from './providers/index.js';
 import type { UpstreamOperation } from './upstream-error.js';
 
 /** The context of one upstream operation. */
 export interface UpstreamContext {
   readonly config: UpstreamConfig;
-  /** The scopes requested upstream (configured, or the kind's default). */
+  /** The configured preset's hooks, if any. */
+  readonly preset: UpstreamPreset | undefined;
+  /** The preset's issuer rule for this configuration, when the issuer is not one fixed string. */
+  readonly issuerRule: IssuerRule | undefined;
+  /** oauth4webapi's JWKS cache, shared by every metadata object of this client. */
+  readonly jwksCache: oauth.JWKSCacheInput;
+  /** The scopes requested upstream (configured, or the kind's default), as configured (before translation). */
   readonly scopes: readonly string[];
   /** Epoch milliseconds. */
   readonly clock: () => number;
@@ -65,5 +73,7 @@ export function clientAuthentication(config: UpstreamConfig): oauth.ClientAuth {
       return oauth.ClientSecretPost(config.clientSecret!);
     case 'none':
       return oauth.None();
+    case 'private_key_jwt':
+      return privateKeyJwt(config.clientAssertion!);
   }
 }

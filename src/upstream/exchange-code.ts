@@ -7,6 +7,11 @@
  * oauth4webapi checks the ID token's claims but, as OIDC Core §3.1.3.7 step 6 allows for a
  * token received over TLS, not its signature; `validateApplicationLevelSignature` adds it.
  *
+ * With a preset's issuer rule (Entra `common`), the issuer the ID token must carry comes
+ * from its own claims (`tid`) through the rule, which may refuse the token outright (a
+ * tenant outside the allow-list); the verified claims must then lead to the same issuer,
+ * and an RFC 9207 `iss` in the authorization response must be that issuer too.
+ *
  * @module
  */
 import * as oauth from 'oauth4webapi';
@@ -14,7 +19,9 @@ import { constantTimeEqual, sha256Base64Url } from '../crypto/random.js';
 import { callbackParams, validateAuthorizationResponse, type CallbackInput } from './authorization-response.js';
 import { toUpstreamError } from './classify.js';
 import type { UpstreamContext } from './context.js';
+import { confirmIssuer, metadataFor, unverifiedPayload } from './issuer-rule.js';
 import { oidcIdentity } from './oidc-identity.js';
+import { fromUpstreamScopes } from './scopes.js';
 import { toUpstreamTokens } from './token-set.js';
 import type { UpstreamIdentity, UpstreamSignIn } from './types.js';
 import { UpstreamError } from './upstream-error.js';
@@ -40,15 +47,8 @@ export interface ExchangeCodeOptions {
 export type ExchangeCodeParams = CallbackInput & ExchangeCodeOptions;
 
 function idTokenNonce(body: unknown): string | undefined {
-  const idToken = (body as { id_token?: unknown } | null)?.id_token;
-  if (typeof idToken !== 'string') return undefined;
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    const nonce = (payload as { nonce?: unknown } | null)?.nonce;
-    return typeof nonce === 'string' ? nonce : undefined;
-  } catch {
-    return undefined;
-  }
+  const nonce = unverifiedPayload((body as { id_token?: unknown } | null)?.id_token).nonce;
+  return typeof nonce === 'string' ? nonce : undefined;
 }
 
 /**
@@ -75,7 +75,10 @@ export async function exchangeCode(ctx: UpstreamContext, params: ExchangeCodePar
   }
   const as = await ctx.metadata();
   const client = ctx.client();
-  const callback = validateAuthorizationResponse(as, client, callbackParams(params), params.expectedState);
+  const query = callbackParams(params);
+  const iss = query.get('iss');
+  const authorizationAs = iss === null ? as : metadataFor(ctx, as, { iss }, 'authorization');
+  const callback = validateAuthorizationResponse(authorizationAs, client, query, params.expectedState);
 
   const sentAt = ctx.clock();
   let response: Response;
@@ -90,12 +93,23 @@ export async function exchangeCode(ctx: UpstreamContext, params: ExchangeCodePar
 
   const copy = response.clone(); // to tell a bad ID token from another bad response
   let tokens: oauth.TokenEndpointResponse;
+  let tokenAs = as;
   try {
-    tokens = await oauth.processAuthorizationCodeResponse(as, client, response, {
+    if (ctx.issuerRule !== undefined && response.status === 200) {
+      const claims = unverifiedPayload(((await response.clone().json().catch(() => null)) as { id_token?: unknown } | null)?.id_token);
+      if (claims.iss !== undefined) tokenAs = metadataFor(ctx, as, claims, 'exchange');
+      if (iss !== null && tokenAs.issuer !== authorizationAs.issuer) {
+        throw new UpstreamError({ reason: 'issuer_mismatch', operation: 'exchange', detail: 'the ID token issuer is not the authorization response iss' });
+      }
+    }
+    tokens = await oauth.processAuthorizationCodeResponse(tokenAs, client, response, {
       expectedNonce: oidc ? await expectedNonce(response, params) : oauth.expectNoNonce,
       requireIdToken: oidc,
     });
-    if (tokens.id_token !== undefined) await oauth.validateApplicationLevelSignature(as, response, ctx.http('exchange'));
+    if (tokens.id_token !== undefined) {
+      await oauth.validateApplicationLevelSignature(tokenAs, response, { ...ctx.http('exchange'), [oauth.jwksCache]: ctx.jwksCache });
+      confirmIssuer(ctx, as, tokenAs, oauth.getValidatedIdTokenClaims(tokens) ?? {}, 'exchange');
+    }
   } catch (error) {
     const body = (response.status === 200 ? await copy.json().catch(() => null) : null) as Record<string, unknown> | null;
     // A bad or (for OIDC) missing ID token in an otherwise usable response.
@@ -103,9 +117,9 @@ export async function exchangeCode(ctx: UpstreamContext, params: ExchangeCodePar
     throw toUpstreamError(error, 'exchange', idTokenFailed ? 'id_token_invalid' : 'invalid_response');
   }
 
-  const result = toUpstreamTokens(tokens, sentAt, params.scopes ?? ctx.scopes);
+  const result = toUpstreamTokens(tokens, sentAt, params.scopes ?? ctx.scopes, undefined, (granted) => fromUpstreamScopes(ctx.preset, ctx.config, granted));
   const identity: UpstreamIdentity = oidc
-    ? await oidcIdentity(ctx, as, tokens)
+    ? await oidcIdentity(ctx, tokenAs, tokens)
     : await userApiIdentity(ctx, tokens.access_token, result.grantedScopes);
   return { ...result, ...identity };
 }

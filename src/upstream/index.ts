@@ -19,3 +19,17 @@ export {
 export { clientErrorFor, clientErrorForAuthorizationError } from './client-error.js';
 export { isReservedUpstreamParam, RESERVED_UPSTREAM_PARAMS } from './reserved-params.js';
 export { isLoopbackHost } from './loopback.js';
+export {
+  PRESET_OPTIONS,
+  presetFor,
+  UPSTREAM_PRESET_NAMES,
+  UPSTREAM_PRESETS,
+  type IdentityHook,
+  type IssuerRule,
+  type PresetDefaults,
+  type PresetOption,
+  type ScopeTranslation,
+  type UpstreamPreset,
+  type UpstreamPresetName,
+} from './providers/index.js';
+export { ASSERTION_ALGS, ASSERTION_LIFETIME_SECONDS, privateKeyJwt, type AssertionAlg, type ClientAssertionConfig } from './client-assertion.js';

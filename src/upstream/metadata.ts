@@ -7,7 +7,10 @@
  * Pinning (security-invariants.md item 19, RFC 8414 §3.3): the discovered `issuer` must be
  * *identical* to the configured one. oauth4webapi compares the two after URL normalisation
  * (`https://idp` equals `https://idp/`), so the exact string comparison is made here too.
- * Every endpoint in use must be https, or http on a loopback host.
+ * A preset's issuer rule replaces that comparison where the provider documents another
+ * one (Entra's `common` states the template `…/{tenantid}/v2.0`); the document is still
+ * fetched from the configured issuer. Every endpoint in use must be https, or http on a
+ * loopback host.
  *
  * @module
  */
@@ -15,6 +18,7 @@ import * as oauth from 'oauth4webapi';
 import type { UpstreamConfig } from '../config/schema.js';
 import { toUpstreamError } from './classify.js';
 import { allLoopback, isLoopbackHost, upstreamUrlProblem } from './loopback.js';
+import type { IssuerRule } from './providers/index.js';
 import { UpstreamError } from './upstream-error.js';
 
 /** HTTP options for oauth4webapi calls, given whether plain http may be used. */
@@ -52,12 +56,29 @@ function isAbsent(response: Response): boolean {
   return response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
 }
 
-async function discover(issuer: string, http: oauth.HttpRequestOptions<'GET'>): Promise<oauth.AuthorizationServer> {
-  const expected = new URL(issuer);
-  let response = await oauth.discoveryRequest(expected, { ...http, algorithm: 'oidc' });
+/** The `issuer` a discovery response states, if it is a string (read before validation). */
+async function statedIssuer(response: Response): Promise<string | undefined> {
+  const body = (await response.clone().json().catch(() => null)) as { issuer?: unknown } | null;
+  return typeof body?.issuer === 'string' && URL.canParse(body.issuer) ? body.issuer : undefined;
+}
+
+async function discover(issuer: string, http: oauth.HttpRequestOptions<'GET'>, rule: IssuerRule | undefined): Promise<oauth.AuthorizationServer> {
+  const configured = new URL(issuer);
+  let response = await oauth.discoveryRequest(configured, { ...http, algorithm: 'oidc' });
   if (isAbsent(response)) {
     await response.body?.cancel();
-    response = await oauth.discoveryRequest(expected, { ...http, algorithm: 'oauth2' });
+    response = await oauth.discoveryRequest(configured, { ...http, algorithm: 'oauth2' });
+  }
+  let expected = configured;
+  let expectedString = issuer;
+  if (rule !== undefined && response.status === 200) {
+    // The rule decides which issuer is right; oauth4webapi then checks the document as usual.
+    const stated = await statedIssuer(response);
+    if (stated === undefined || !rule.acceptsDiscovered(stated)) {
+      throw new UpstreamError({ reason: 'issuer_mismatch', operation: 'discovery', detail: 'the discovered issuer is not the one this provider documents' });
+    }
+    expected = new URL(stated);
+    expectedString = stated;
   }
   let as: oauth.AuthorizationServer;
   try {
@@ -69,7 +90,7 @@ async function discover(issuer: string, http: oauth.HttpRequestOptions<'GET'>): 
     throw toUpstreamError(error, 'discovery');
   }
   // RFC 8414 §3.3 / OIDC Discovery §4.3: identical, not merely equivalent after normalisation.
-  if (as.issuer !== issuer) {
+  if (as.issuer !== expectedString) {
     throw new UpstreamError({ reason: 'issuer_mismatch', operation: 'discovery', detail: 'the discovered issuer is not identical to the configured one' });
   }
   return as;
@@ -100,14 +121,14 @@ function checkEndpoints(as: oauth.AuthorizationServer, kind: UpstreamConfig['kin
  * {@link UpstreamError} (operation `discovery`): `issuer_mismatch`, `misconfigured`, or a
  * transient failure of the discovery request.
  */
-export async function resolveMetadata(config: UpstreamConfig, httpFor: HttpOptionsFor): Promise<ResolvedMetadata> {
+export async function resolveMetadata(config: UpstreamConfig, httpFor: HttpOptionsFor, rule?: IssuerRule): Promise<ResolvedMetadata> {
   let base: oauth.AuthorizationServer;
   if (config.kind === 'oidc') {
     const issuer = config.issuer!;
     const problem = upstreamUrlProblem(issuer);
     if (problem !== undefined) throw new UpstreamError({ reason: 'misconfigured', operation: 'discovery', detail: `issuer ${problem}` });
     try {
-      base = await discover(issuer, httpFor(isLoopbackHost(new URL(issuer).hostname)));
+      base = await discover(issuer, httpFor(isLoopbackHost(new URL(issuer).hostname)), rule);
     } catch (error) {
       throw toUpstreamError(error, 'discovery');
     }

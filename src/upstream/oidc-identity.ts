@@ -2,7 +2,8 @@
  * The identity of an OIDC sign-in: the subject and claims of the validated ID token
  * (OIDC Core §3.1.3.7), completed from the UserInfo endpoint when the ID token lacks
  * claims (OIDC Core §5.3; its `sub` must equal the ID token's, §5.3.2). ID token values
- * win over UserInfo values: they are signed.
+ * win over UserInfo values: they are signed. A preset may add claims from the ID token
+ * (Entra `tid`, `oid`; Google `hd`) or turn the UserInfo call off (Entra).
  *
  * @module
  */
@@ -42,8 +43,9 @@ export async function oidcIdentity(
   if (idToken === undefined || typeof idToken.sub !== 'string' || idToken.sub.length === 0) {
     throw new UpstreamError({ reason: 'subject_missing', operation: 'exchange', detail: 'the ID token names no subject' });
   }
-  const fromIdToken = pickClaims(idToken);
-  if (as.userinfo_endpoint === undefined || complete(fromIdToken) || tokens.token_type !== 'bearer') {
+  const fromIdToken = { ...pickClaims(idToken), ...ctx.preset?.identity?.claims?.(idToken) };
+  const userinfo = ctx.preset?.userinfo ?? true;
+  if (!userinfo || as.userinfo_endpoint === undefined || complete(fromIdToken) || tokens.token_type !== 'bearer') {
     return { subject: idToken.sub, claims: Object.freeze(fromIdToken) };
   }
   let info: oauth.UserInfoResponse;

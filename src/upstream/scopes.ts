@@ -4,6 +4,7 @@
  * @module
  */
 import type { UpstreamConfig } from '../config/schema.js';
+import type { UpstreamPreset } from './providers/index.js';
 
 /** Requested when `upstream.scopes` is absent: OIDC's basics; nothing for plain OAuth 2. */
 export const DEFAULT_OIDC_SCOPES: readonly string[] = Object.freeze(['openid', 'email', 'profile']);
@@ -26,4 +27,14 @@ export function requestedScopes(config: UpstreamConfig): readonly string[] {
 export function parseScope(value: unknown): string[] | undefined {
   if (typeof value !== 'string') return undefined;
   return [...new Set(value.split(/[\s,]+/).filter(Boolean))];
+}
+
+/** Configured scope names as the upstream knows them (the preset's translation, e.g. Entra `api://…/`). */
+export function toUpstreamScopes(preset: UpstreamPreset | undefined, config: UpstreamConfig, scopes: readonly string[]): string[] {
+  return preset?.scopes ? preset.scopes.toUpstream(scopes, config) : [...scopes];
+}
+
+/** Granted upstream scope names as configured (the preset's translation back). */
+export function fromUpstreamScopes(preset: UpstreamPreset | undefined, config: UpstreamConfig, scopes: readonly string[]): string[] {
+  return preset?.scopes ? preset.scopes.fromUpstream(scopes, config) : [...scopes];
 }

@@ -29,6 +29,8 @@ export function toUpstreamTokens(
   sentAt: number,
   requested: readonly string[],
   previous?: UpstreamTokenSet,
+  /** Granted upstream scope names → configured names (a preset's translation). */
+  translate: (granted: string[]) => string[] = (granted) => granted,
 ): UpstreamTokens {
   const tokenSet = plainJson(response);
   if (previous !== undefined) {
@@ -42,7 +44,7 @@ export function toUpstreamTokens(
     tokenSet: Object.freeze(tokenSet),
     expiresAt: typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn >= 0 ? sentAt + expiresIn * 1000 : null,
     refreshable: typeof refreshToken === 'string' && refreshToken.length > 0,
-    grantedScopes: Object.freeze(parseScope(tokenSet.scope) ?? [...requested]),
+    grantedScopes: Object.freeze(translate(parseScope(tokenSet.scope) ?? [...requested])),
   };
 }
 

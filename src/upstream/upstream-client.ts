@@ -12,6 +12,7 @@ import { buildAuthorizationUrl, type AuthorizationUrlParams } from './authorizat
 import { clientAuthentication, clockSkewSeconds, type UpstreamContext } from './context.js';
 import { exchangeCode, type ExchangeCodeParams } from './exchange-code.js';
 import { oauth2Issuer, resolveMetadata, type ResolvedMetadata } from './metadata.js';
+import { presetFor, type UpstreamPreset } from './providers/index.js';
 import { refreshTokens } from './refresh.js';
 import { revokeTokens } from './revoke.js';
 import { requestedScopes } from './scopes.js';
@@ -40,7 +41,9 @@ export interface UpstreamClientOptions {
  */
 export class UpstreamClient {
   readonly config: UpstreamConfig;
-  /** The scopes requested upstream (configured, or the kind's default). */
+  /** The configured provider preset (src/upstream/providers/), if any. */
+  readonly preset: UpstreamPreset | undefined;
+  /** The scopes requested upstream (configured, or the preset's or kind's default), as configured: before a preset translates them. */
   readonly scopes: readonly string[];
   readonly #fetch: typeof globalThis.fetch;
   readonly #clock: () => number;
@@ -56,11 +59,15 @@ export class UpstreamClient {
       extraTokenParams: Object.freeze({ ...config.extraTokenParams }),
     });
     this.scopes = requestedScopes(config);
+    this.preset = presetFor(config.preset);
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#clock = options.clock ?? Date.now;
     const auth = clientAuthentication(this.config);
     this.#context = {
       config: this.config,
+      preset: this.preset,
+      issuerRule: this.preset?.issuerRule?.(this.config),
+      jwksCache: {},
       scopes: this.scopes,
       clock: this.#clock,
       metadata: async () => (await this.#resolve()).as,
@@ -83,8 +90,18 @@ export class UpstreamClient {
     };
   }
 
+  /**
+   * The upstream's name for people, as on the consent page: `upstream.displayName`, the
+   * preset's ("GitHub", "Google" …), else the host of the issuer or authorization endpoint.
+   */
+  get displayName(): string {
+    if (this.config.displayName !== undefined) return this.config.displayName;
+    const from = this.config.issuer ?? this.config.authorizationEndpoint;
+    return from !== undefined && URL.canParse(from) ? new URL(from).host : 'your identity provider';
+  }
+
   #resolve(): Promise<ResolvedMetadata> {
-    this.#metadata ??= resolveMetadata(this.config, (allowInsecure) => this.#http('discovery', allowInsecure)).then(
+    this.#metadata ??= resolveMetadata(this.config, (allowInsecure) => this.#http('discovery', allowInsecure), this.#context.issuerRule).then(
       (resolved) => {
         this.#allowInsecure = resolved.allowInsecure;
         return resolved;

@@ -5,9 +5,12 @@
  *
  * - subject: `upstream.subjectField` of the response (default `id`), stringified; a
  *   missing or non-scalar value is a definitive `subject_missing`;
- * - claims: `login` as `preferred_username`, `name`, `email` (unverified);
+ * - claims: the preset's mapping, else `preferred_username` (or GitHub's `login`), `name`,
+ *   `email` (unverified);
  * - with `upstream.emailsEndpoint` and a granted scope that allows it (`user:email` or
  *   `user`), the primary *verified* address replaces `email`, with `email_verified: true`.
+ *   A preset with `emails: 'permitted'` (GitHub Apps, which have permissions rather than
+ *   scopes) always asks, and takes a 403 or 404 as "no address".
  *
  * @module
  */
@@ -20,10 +23,17 @@ import { UpstreamError } from './upstream-error.js';
 /** GitHub scopes that allow reading a user's e-mail addresses. */
 const EMAIL_SCOPES = ['user:email', 'user'];
 
-async function getJson(ctx: UpstreamContext, endpoint: string, accessToken: string): Promise<unknown> {
+/** Statuses by which a GitHub App's token says "no permission for this API". */
+const NOT_PERMITTED = new Set([403, 404]);
+
+async function getJson(ctx: UpstreamContext, endpoint: string, accessToken: string, refusalMeansNone = false): Promise<unknown> {
   try {
     const headers = new Headers({ accept: 'application/json' });
     const response = await oauth.protectedResourceRequest(accessToken, 'GET', new URL(endpoint), headers, null, ctx.http('userinfo'));
+    if (refusalMeansNone && NOT_PERMITTED.has(response.status)) {
+      await response.body?.cancel();
+      return undefined;
+    }
     if (response.status !== 200) throw statusError(response.status, undefined, 'userinfo', 'the user API refused the request');
     return await response.json();
   } catch (error) {
@@ -53,6 +63,16 @@ function primaryVerifiedEmail(list: unknown): string | undefined {
   return entry?.email;
 }
 
+/** Claims of a user API answer without a preset mapping: OIDC names, or GitHub's `login`. */
+function defaultClaims(user: Readonly<Record<string, unknown>>): Record<string, string | boolean> {
+  const claims: Record<string, string | boolean> = {};
+  const username = typeof user.preferred_username === 'string' && user.preferred_username.length > 0 ? user.preferred_username : user.login;
+  if (typeof username === 'string' && username.length > 0) claims.preferred_username = username;
+  if (typeof user.name === 'string' && user.name.length > 0) claims.name = user.name;
+  if (typeof user.email === 'string' && user.email.length > 0) claims.email = user.email;
+  return claims;
+}
+
 /** Subject and claims from the user API (see the module documentation). */
 export async function userApiIdentity(
   ctx: UpstreamContext,
@@ -65,13 +85,11 @@ export async function userApiIdentity(
   }
   const record = user as Record<string, unknown>;
   const subject = subjectOf(record, ctx.config.subjectField);
-  const claims: Record<string, string | boolean> = {};
-  if (typeof record.login === 'string' && record.login.length > 0) claims.preferred_username = record.login;
-  if (typeof record.name === 'string' && record.name.length > 0) claims.name = record.name;
-  if (typeof record.email === 'string' && record.email.length > 0) claims.email = record.email;
+  const claims: Record<string, string | boolean> = ctx.preset?.identity?.claims?.(record) ?? defaultClaims(record);
   const emails = ctx.config.emailsEndpoint;
-  if (emails !== undefined && grantedScopes.some((s) => EMAIL_SCOPES.includes(s))) {
-    const verified = primaryVerifiedEmail(await getJson(ctx, emails, accessToken));
+  const permitted = ctx.preset?.emails === 'permitted';
+  if (emails !== undefined && (permitted || grantedScopes.some((s) => EMAIL_SCOPES.includes(s)))) {
+    const verified = primaryVerifiedEmail(await getJson(ctx, emails, accessToken, permitted));
     if (verified !== undefined) {
       claims.email = verified;
       claims.email_verified = true;

@@ -4,9 +4,9 @@
  * @module
  */
 import type { Configuration, ClientMetadata, JWK, KoaContextWithOIDC, interactionPolicy } from 'oidc-provider';
-import type { UpstreamIdpClient, UpstreamIdpMode, UpstreamIdpTtl, UpstreamIdpUser } from './types.js';
+import type { UpstreamIdpClient, UpstreamIdpMode, UpstreamIdpRoute, UpstreamIdpTtl, UpstreamIdpUser } from './types.js';
 
-/** oidc-provider's routes, fixed so that endpoint URLs can be computed without a request. */
+/** oidc-provider's routes (the defaults), fixed so that endpoint URLs can be computed without a request. */
 export const ROUTES = {
   authorization: '/auth',
   token: '/token',
@@ -17,6 +17,19 @@ export const ROUTES = {
   end_session: '/session/end',
   pushed_authorization_request: '/request',
 } as const;
+
+/** The routes in use: {@link ROUTES} with a layout's replacements. */
+export type Routes = Record<keyof typeof ROUTES, string>;
+
+/** {@link ROUTES} with `overrides` applied. */
+export function resolveRoutes(overrides: Partial<Record<UpstreamIdpRoute, string>> = {}): Routes {
+  const routes: Routes = { ...ROUTES };
+  for (const [name, path] of Object.entries(overrides)) {
+    if (!/^\/[A-Za-z0-9\-._~/]*$/.test(path)) throw new TypeError(`layout.routes.${name} must be a path, got ${JSON.stringify(path)}`);
+    routes[name as UpstreamIdpRoute] = path;
+  }
+  return routes;
+}
 
 /** Default users: alice/alice and bob/bob. */
 export const DEFAULT_USERS: Readonly<Record<string, UpstreamIdpUser>> = {
@@ -44,6 +57,19 @@ export const MODE_SCOPES: Readonly<Record<UpstreamIdpMode, readonly string[]>> =
 /** What {@link buildConfiguration} needs. */
 export interface ConfigurationInput {
   readonly mode: UpstreamIdpMode;
+  readonly routes: Routes;
+  /** Path prefix the IdP is served under (`''` at the root). */
+  readonly mountPath: string;
+  /** Scopes registered besides the mode's. */
+  readonly extraScopes: readonly string[];
+  /** User claims released in every ID token. */
+  readonly idTokenClaims: readonly string[];
+  /** Authorization parameters oidc-provider keeps (it drops unknown ones). */
+  readonly extraParams: readonly string[];
+  /** Whether a refresh token is issued for the token request in `ctx` (beyond the client's grant types). */
+  readonly issueRefreshToken?: (ctx: KoaContextWithOIDC) => boolean;
+  /** Extra checks of a `private_key_jwt` assertion (throws to refuse it). */
+  readonly assertClientAssertion?: (ctx: KoaContextWithOIDC, claims: Record<string, unknown>) => void;
   readonly clients: readonly UpstreamIdpClient[];
   readonly users: Readonly<Record<string, UpstreamIdpUser>>;
   readonly ttl: Required<UpstreamIdpTtl>;
@@ -61,9 +87,14 @@ export interface ConfigurationInput {
 
 function clientMetadata(client: UpstreamIdpClient, idTokenAlg: 'ES256' | 'RS256'): ClientMetadata {
   const method = client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none');
+  const secretBased = method === 'client_secret_basic' || method === 'client_secret_post';
   return {
     client_id: client.client_id,
-    ...(method === 'none' ? {} : { client_secret: client.client_secret }),
+    ...(secretBased ? { client_secret: client.client_secret } : {}),
+    ...(client.jwks ? { jwks: { keys: client.jwks.keys.map((key) => ({ ...key })) } } : {}),
+    ...(client.token_endpoint_auth_signing_alg
+      ? { token_endpoint_auth_signing_alg: client.token_endpoint_auth_signing_alg as ClientMetadata['token_endpoint_auth_signing_alg'] }
+      : {}),
     redirect_uris: [...client.redirect_uris],
     token_endpoint_auth_method: method,
     grant_types: ['authorization_code', 'refresh_token'],
@@ -95,18 +126,20 @@ export function buildInteractionPolicy(base: () => interactionPolicy.DefaultPoli
 /** The oidc-provider configuration (without interaction middleware, which is mounted separately). */
 export function buildConfiguration(input: ConfigurationInput): Configuration {
   const { users } = input;
+  const openid = ['sub', ...input.idTokenClaims];
   const claims: Configuration['claims'] =
     input.mode === 'oidc'
-      ? { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] }
-      : { openid: ['sub'] };
+      ? { openid, email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] }
+      : { openid };
   const grantLifetime = Math.max(input.ttl.Grant, input.ttl.RefreshToken);
 
   return {
     clients: input.clients.map((client) => clientMetadata(client, input.idTokenAlg)),
     jwks: { keys: [...input.keys] },
     adapter: input.adapter,
-    routes: { ...ROUTES },
-    scopes: [...MODE_SCOPES[input.mode]],
+    routes: { ...input.routes },
+    scopes: [...new Set([...MODE_SCOPES[input.mode], ...input.extraScopes])],
+    ...(input.extraParams.length > 0 ? { extraParams: [...input.extraParams] } : {}),
     claims,
     findAccount: (_ctx, sub) => {
       const user = findUser(users, sub);
@@ -114,6 +147,7 @@ export function buildConfiguration(input: ConfigurationInput): Configuration {
       return {
         accountId: sub,
         claims: () => ({
+          ...user.claims,
           sub,
           email: user.email,
           email_verified: true,
@@ -131,7 +165,8 @@ export function buildConfiguration(input: ConfigurationInput): Configuration {
       keys: [...input.cookieKeys],
     },
     pkce: { required: () => true },
-    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: (ctx, client) =>
+      client.grantTypeAllowed('refresh_token') && (input.issueRefreshToken === undefined || input.issueRefreshToken(ctx)),
     expiresWithSession: () => false,
     rotateRefreshToken: input.rotateRefreshToken,
     // Skip consent: the upstream shows only its login page. The grant is created or
@@ -151,8 +186,17 @@ export function buildConfiguration(input: ConfigurationInput): Configuration {
     },
     ttl: { ...input.ttl, Grant: grantLifetime, Session: Math.max(input.ttl.Session, input.ttl.RefreshToken) },
     clientBasedCORS: () => false,
+    ...(input.assertClientAssertion
+      ? {
+          assertJwtClientAuthClaimsAndHeader: async (ctx: KoaContextWithOIDC, claims: Record<string, unknown>) =>
+            input.assertClientAssertion!(ctx, claims),
+        }
+      : {}),
     renderError: input.renderError,
-    interactions: { policy: buildInteractionPolicy(input.basePolicy) },
+    interactions: {
+      policy: buildInteractionPolicy(input.basePolicy),
+      url: (_ctx, interaction) => `${input.mountPath}/interaction/${interaction.uid}`,
+    },
     features: {
       devInteractions: { enabled: false },
       introspection: {

@@ -19,6 +19,8 @@ export interface GithubApiDeps {
   readonly provider: ProviderInstance;
   readonly users: Readonly<Record<string, UpstreamIdpUser>>;
   readonly stats: UpstreamIdpStats;
+  /** Path prefix of the API (`/api/v3` as on GitHub Enterprise Server; default none). */
+  readonly prefix?: string;
 }
 
 /** The parts of an oidc-provider AccessToken this API reads. */
@@ -41,8 +43,9 @@ function userId(users: Readonly<Record<string, UpstreamIdpUser>>, login: string)
 export function githubApi(deps: GithubApiDeps): IdpMiddleware {
   const { provider, users, stats } = deps;
   return async (ctx, next) => {
-    const isUser = ctx.path === GITHUB_API_PATHS.user;
-    const isEmails = ctx.path === GITHUB_API_PATHS.userEmails;
+    const prefix = deps.prefix ?? '';
+    const isUser = ctx.path === prefix + GITHUB_API_PATHS.user;
+    const isEmails = ctx.path === prefix + GITHUB_API_PATHS.userEmails;
     if (!isUser && !isEmails) return void (await next());
     if (isUser) stats.userCalls += 1;
     else stats.userEmailsCalls += 1;

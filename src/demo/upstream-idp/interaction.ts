@@ -25,6 +25,8 @@ export interface LoginInteractionDeps {
   readonly issuer: string;
   readonly users: Readonly<Record<string, UpstreamIdpUser>>;
   readonly stats: UpstreamIdpStats;
+  /** Path prefix the IdP is served under (`''` at the root). */
+  readonly mountPath?: string;
 }
 
 function sendHtml(ctx: IdpContext, status: number, html: string): void {
@@ -93,7 +95,7 @@ export function loginInteraction(deps: LoginInteractionDeps): IdpMiddleware {
         ctx,
         status,
         renderLoginPage({
-          action: `/interaction/${details.uid}`,
+          action: `${deps.mountPath ?? ''}/interaction/${details.uid}`,
           clientId: String(params.client_id ?? ''),
           scope: String(params.scope ?? ''),
           issuer: deps.issuer,

@@ -12,8 +12,12 @@ export const CLIENT_REGISTRATION = 'client-registration';
 /** Version of this definition. */
 export const CLIENT_REGISTRATION_VERSION = '1';
 
-/** How a client came to exist. */
-export type ClientKind = 'static' | 'dynamic' | 'metadata_document';
+/**
+ * How a client came to exist: `static` (configuration), `dynamic` (RFC 7591 registration),
+ * `metadata_document` (an https URL as client id, CIMD), `upstream_fallback` (the upstream
+ * app's own client id, accepted with `clients.upstreamClientIdFallback`).
+ */
+export type ClientKind = 'static' | 'dynamic' | 'metadata_document' | 'upstream_fallback';
 
 /** The RFC 7591 §2 metadata flowgate keeps (self-asserted for dynamic clients). */
 export interface ClientMetadata {

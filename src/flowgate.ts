@@ -30,6 +30,9 @@ import { openStore } from './store/open-store.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { AccessTokenGate, type VerifiedAccess, type VerifyOptions } from './resource/verify-access-token.js';
 import { UpstreamTokenService } from './resource/upstream-tokens.js';
+import { CimdClients } from './cimd/clients.js';
+import { createCimdFetcher } from './cimd/fetcher.js';
+import { systemConnect, systemResolve, type Connect, type Resolve } from './cimd/net.js';
 import { FlowgateMetrics } from './server/metrics.js';
 import { ownsPath } from './http/routes.js';
 
@@ -44,6 +47,12 @@ export interface FlowgateOptions {
   readonly logger?: LoggerPort;
   /** Metrics to count into (default: a fresh registry, exposed as `flowgate.metrics`). */
   readonly metrics?: FlowgateMetrics;
+  /**
+   * The network operations of metadata-document fetches (tests inject both so no packet
+   * leaves the machine). Defaults: `node:dns` lookup and an `node:https` request pinned to
+   * the validated address.
+   */
+  readonly cimd?: { readonly resolve?: Resolve; readonly connect?: Connect };
 }
 
 /** A running flowgate. */
@@ -147,6 +156,25 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       defaultResource: settings.defaultResource,
       upstreamTokens,
     });
+    const cimd = config.cimd.enabled
+      ? new CimdClients({
+          engine,
+          db: store.db,
+          clock,
+          fetcher: createCimdFetcher({
+            resolve: options.cimd?.resolve ?? systemResolve,
+            connect: options.cimd?.connect ?? systemConnect,
+            timeoutMs: config.cimd.timeoutMs,
+            maxBytes: config.cimd.maxBytes,
+            cacheSeconds: config.cimd.cacheSeconds,
+            ...(config.cimd.allowedHosts ? { allowedHosts: config.cimd.allowedHosts } : {}),
+          }),
+          policy: { offeredScopes: settings.scopes.map((s) => s.name), redirectPatterns: settings.registration.redirectPatterns },
+          ...(config.cimd.allowedHosts ? { allowedHosts: config.cimd.allowedHosts } : {}),
+          onRefusal: (clientId, refusal) =>
+            log.warn({ clientId, problem: refusal.problem, stage: refusal.stage, reason: refusal.reason }, 'metadata document client refused'),
+        })
+      : undefined;
     const deps: HttpDeps = {
       settings,
       engine,
@@ -159,7 +187,11 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       clock,
       gate,
       upstreamTokens,
-      ...(upstreamConfig.revocationEndpoint ? { revokeUpstream: (tokenSet: Parameters<typeof upstream.revoke>[0]) => upstream.revoke(tokenSet) } : {}),
+      ...(upstreamConfig.revokeOnClientRevocation
+        ? { revokeUpstream: (tokenSet: Parameters<typeof upstream.revoke>[0]) => upstream.revoke(tokenSet) }
+        : {}),
+      ...(cimd ? { cimd } : {}),
+      ...(config.clients.upstreamClientIdFallback ? { upstreamClientIdFallback: upstreamConfig.clientId } : {}),
     };
     const app = createApp(deps);
     const warnings: string[] = [];
@@ -167,6 +199,11 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
     if (keyWarning) warnings.push(keyWarning);
     if (config.consent.mode === 'off') {
       warnings.push('consent.mode is off: flows go upstream without asking the user (unsafe with open registration)');
+    }
+    if (config.clients.upstreamClientIdFallback) {
+      warnings.push(
+        'clients.upstreamClientIdFallback is on: any application may use the upstream client id; only registration.redirectPatterns limit its redirect URIs',
+      );
     }
     for (const warning of warnings) log.warn({}, warning);
     const sweeper = startSweeper(engine, config.flows.sweepIntervalSeconds * 1000, log);

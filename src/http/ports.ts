@@ -12,6 +12,7 @@ import type { ServerSettings } from './settings.js';
 import type { JsonValue } from '../events/canonical-json.js';
 import type { AccessTokenGate } from '../resource/verify-access-token.js';
 import type { UpstreamTokenService } from '../resource/upstream-tokens.js';
+import type { CimdResolution } from '../cimd/clients.js';
 
 /** The keyring as the HTTP layer sees it. */
 export interface KeysPort {
@@ -68,6 +69,14 @@ export interface LoggerPort {
   error(obj: object, msg?: string): void;
 }
 
+/** Client ID metadata documents (CIMD), present when `cimd.enabled`. */
+export interface CimdPort {
+  /** Whether `clientId` is a metadata-document URL this instance would fetch (no I/O). */
+  handles(clientId: string): boolean;
+  /** Fetches or reuses the document, keeps the client in the log, and returns it (or why not). */
+  resolve(clientId: string): Promise<CimdResolution>;
+}
+
 /** Everything the handlers get. */
 export interface HttpDeps {
   readonly settings: ServerSettings;
@@ -85,4 +94,8 @@ export interface HttpDeps {
   readonly upstreamTokens: UpstreamTokenService;
   /** Revokes upstream tokens (RFC 7009 at the upstream), when configured; never flowgate's. */
   readonly revokeUpstream?: (tokenSet: Readonly<Record<string, JsonValue>>) => Promise<unknown>;
+  /** Metadata-document clients, when `cimd.enabled`. */
+  readonly cimd?: CimdPort;
+  /** The upstream app's client id, when `clients.upstreamClientIdFallback` is on (fastmcp #3949). */
+  readonly upstreamClientIdFallback?: string;
 }

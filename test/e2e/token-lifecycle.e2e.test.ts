@@ -31,6 +31,7 @@ describe('token lifecycle', () => {
           clientSecret: 'flowgate-upstream-secret',
           scopes: ['openid', 'email', 'offline_access'],
           revocationEndpoint: idp.endpoints.revocation,
+          revokeOnClientRevocation: true,
           extraAuthorizeParams: { prompt: 'consent' },
         },
       }),
@@ -171,6 +172,34 @@ describe('token lifecycle', () => {
     } finally {
       proxy.idp.setTokenFault(null);
       skew = 0;
+    }
+  });
+});
+
+describe('upstream revocation is opt-in', () => {
+  it('leaves the upstream grant alone when revokeOnClientRevocation is off (the default)', async () => {
+    // The IdP advertises a revocation endpoint; without the option flowgate never calls it,
+    // since at some providers one revocation signs the user out of every client of the app.
+    const proxy = await startProxy({ idp: { ttl: { AccessToken: 120, IdToken: 3600 } } });
+    try {
+      const t = await tokensFor(proxy);
+      const grantId = (await proxy.flowgate.verifyAccessToken(t.accessToken)).grantId;
+      const upstream = await proxy.flowgate.upstreamTokens.tokenSet(grantId);
+      const introspectUpstream = async () => {
+        const response = await fetch(proxy.idp.endpoints.introspection, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('flowgate', 'flowgate-upstream-secret') },
+          body: new URLSearchParams({ token: upstream!.refresh_token as string }),
+        });
+        return ((await response.json()) as any).active as boolean;
+      };
+      expect(await introspectUpstream()).toBe(true);
+      expect((await postForm(proxy, '/revoke', { token: t.refreshToken, client_id: t.client.clientId })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await introspectUpstream()).toBe(true);
+      expect((await findGrant(proxy.flowgate.store.db, grantId))?.status).toBe('revoked');
+    } finally {
+      await proxy.close();
     }
   });
 });

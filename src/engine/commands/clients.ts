@@ -47,7 +47,10 @@ export const registerClient: CommandHandler<RegisterClient, { readonly clientId:
       metadata: metadataJson(command.metadata),
       secretHash: command.secretHash,
       allowedPatterns: [...command.allowedPatterns],
-      unusedTtlMs: context.settings.clientUnusedTtlMs,
+      // Only registrations expire for want of use: a metadata-document client mirrors a document
+      // its owner controls, the upstream fallback client is configuration; an expired one could
+      // never come back (deleting it is the operator's way to block it).
+      unusedTtlMs: command.kind === 'dynamic' ? context.settings.clientUnusedTtlMs : null,
     });
     return { clientId, registeredAt: session.now };
   },

@@ -22,7 +22,7 @@ import { isLoopbackRedirect } from '../../oauth/redirect-uri.js';
 import { selectResource } from '../../oauth/resource.js';
 import { parseScope } from '../../oauth/scope.js';
 import { browserHash, ensureBrowserId } from '../browser-binding.js';
-import { clientRedirect, findActiveClient, resolveRedirectUri } from '../clients.js';
+import { clientRedirect, lookupClient, resolveRedirectUri } from '../clients.js';
 import { errorPage } from '../html/error-page.js';
 import { optional, requestParams, type Params } from '../params.js';
 import type { HttpDeps } from '../ports.js';
@@ -76,8 +76,12 @@ export async function authorize(request: Request, deps: HttpDeps): Promise<Respo
   }
   const clientId = optional(params, 'client_id');
   if (clientId === undefined) return localError('Invalid authorization request', 'The request names no client (client_id is missing).', 'invalid_request');
-  const client = await findActiveClient(deps.db, clientId);
-  if (!client) {
+  const found = await lookupClient(deps, clientId);
+  if (!found.ok) {
+    if (found.problem === 'metadata_document') {
+      await deps.securityEvents.record('metadata_document_refused');
+      return localError('Application not accepted', `This application identifies itself with a URL, but ${found.reason}.`, 'invalid_client');
+    }
     await deps.securityEvents.record('unknown_client');
     return localError(
       'Application not registered',
@@ -85,7 +89,8 @@ export async function authorize(request: Request, deps: HttpDeps): Promise<Respo
       'invalid_client',
     );
   }
-  const redirect = resolveRedirectUri(client, optional(params, 'redirect_uri'), settings);
+  const client = found.client;
+  const redirect = resolveRedirectUri(client, optional(params, 'redirect_uri'), settings, found.redirectRule);
   if (!redirect.ok) {
     await deps.securityEvents.record('redirect_uri_rejected', client.clientId);
     return localError('Invalid redirect URI', `The authorization request was refused: ${redirect.reason}.`, 'invalid_request');

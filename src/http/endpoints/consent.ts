@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { verifiedDomainOf } from '../../cimd/client-id.js';
 import { FlowError } from '../../engine/errors.js';
 import { findClient } from '../../projections/clients.js';
 import { toOAuthError } from '../../oauth/errors.js';
@@ -88,7 +89,7 @@ export async function showConsent(request: Request, deps: HttpDeps): Promise<Res
         kind === 'static'
           ? { kind: 'verified', label: 'registered by the operator' }
           : kind === 'metadata_document'
-            ? { kind: 'verified', label: `verified domain ${hostOf(view.clientId)}` }
+            ? { kind: 'verified', label: `verified domain ${verifiedDomainOf(view.clientId)}` }
             : { kind: 'unverified' },
       clientId: view.clientId,
       redirectHost: hostOf(view.redirectUri),

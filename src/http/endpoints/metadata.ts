@@ -18,7 +18,7 @@ import { jsonResponse } from '../responses.js';
 import { endpointsOf, type ServerSettings } from '../settings.js';
 
 /** The authorization server metadata document (RFC 8414 §2). */
-export function authorizationServerMetadata(settings: ServerSettings): Record<string, unknown> {
+export function authorizationServerMetadata(settings: ServerSettings, features: { readonly cimd?: boolean } = {}): Record<string, unknown> {
   const endpoints = endpointsOf(settings);
   return {
     issuer: settings.issuer,
@@ -37,6 +37,8 @@ export function authorizationServerMetadata(settings: ServerSettings): Record<st
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
+    // MCP 2025-11-25: an https URL may be used as client_id (client ID metadata documents).
+    ...(features.cimd ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 
@@ -56,7 +58,7 @@ export function metadataPaths(settings: ServerSettings): string[] {
 
 /** Handles a metadata request. */
 export function metadata(_request: Request, deps: HttpDeps): Response {
-  return jsonResponse(authorizationServerMetadata(deps.settings), 200, { headers: { 'Cache-Control': 'public, max-age=300' } });
+  return jsonResponse(authorizationServerMetadata(deps.settings, { cimd: deps.cimd !== undefined }), 200, { headers: { 'Cache-Control': 'public, max-age=300' } });
 }
 
 /** The protected resource metadata of one resource (RFC 9728 §2). */

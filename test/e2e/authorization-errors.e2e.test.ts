@@ -219,6 +219,31 @@ describe('authorization errors', () => {
     expect(replay.headers.get('location')).toBeNull();
   });
 
+  it("refuses an upstream error callback from another browser: the user's flow goes on", async () => {
+    const user = new HeadlessBrowser();
+    const { consentUrl, flow, csrf, request } = await consentPage(user);
+    const approved = await post(user, consentUrl.split('?')[0]!, { flow, decision: 'approve', csrf });
+    const upstreamState = new URL(approved.location!).searchParams.get('state')!;
+    // Someone who learnt the upstream state (a log, a referrer) tries to end the flow with an
+    // error: from a browser without flowgate's cookie, and from one with a cookie of its own.
+    const forged = `${proxy.url}/auth/callback?${new URLSearchParams({ state: upstreamState, error: 'access_denied' })}`;
+    const withOwnCookie = new HeadlessBrowser();
+    await withOwnCookie.request(authorizationRequest(proxy, client).url);
+    for (const stranger of [new HeadlessBrowser(), withOwnCookie]) {
+      const answer = await stranger.request(forged);
+      expect(answer.status).toBe(403);
+      expect(answer.headers.get('location')).toBeNull();
+      expect(await answer.text()).not.toContain(request.state);
+    }
+    const own = await user.navigate(approved.location!, {
+      stopAt: (u) => u.port === '53682',
+      fields: { username: 'alice', password: 'alice' },
+      button: 'Sign in',
+    });
+    expect(own.reason).toBe('stopAt');
+    expect(own.stoppedAt!.searchParams.get('code')).toBeTruthy();
+  });
+
   it('shows an expired transaction as a local page', async () => {
     let skew = 0;
     const fast = await startProxy({ config: () => ({ flows: { ttlSeconds: 60 } }), flowgate: { clock: () => Date.now() + skew } });

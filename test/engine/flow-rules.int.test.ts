@@ -115,11 +115,21 @@ for (const target of storeTargets()) {
       expect(await types(t, `flow:${flowId}`)).toEqual(['flow.started', 'flow.expired']);
     });
 
-    it('ends the flow on an upstream error and hands back the client state, never the upstream text', async () => {
+    it('ends the flow on an upstream error from its own browser only, and hands back the client state, never the upstream text', async () => {
       const { client, flowId } = await started();
       await t.engine.execute({ type: 'ShowConsent', flowId, browserHash: client.browser });
       const { upstream } = await t.engine.execute({ type: 'ApproveConsent', flowId, browserHash: client.browser });
-      const back = await t.engine.execute({ type: 'RecordUpstreamError', upstreamState: upstream.state, error: 'access_denied<script>' });
+      const stranger = await t.engine
+        .execute({ type: 'RecordUpstreamError', upstreamState: upstream.state, error: 'access_denied', browserHash: 'another-browser' })
+        .catch((e: unknown) => e);
+      expect(stranger).toMatchObject({ problem: 'browser_mismatch' });
+      expect(await types(t, `flow:${flowId}`)).toEqual(['flow.started', 'consent.shown', 'consent.approved', 'upstream.redirected']);
+      const back = await t.engine.execute({
+        type: 'RecordUpstreamError',
+        upstreamState: upstream.state,
+        error: 'access_denied<script>',
+        browserHash: client.browser,
+      });
       expect(back.clientState).toBe(client.state);
       const events = await t.store.store.readStream(`flow:${flowId}`);
       expect(events.at(-1)).toMatchObject({ type: 'upstream.error_received', data: { error: 'access_denied' } });

@@ -85,6 +85,8 @@ export const acceptCallback: CommandHandler<AcceptCallback, AcceptedCallback> = 
 export interface RecordUpstreamError {
   readonly type: 'RecordUpstreamError';
   readonly upstreamState: string;
+  /** Only the browser that started the flow may end it (whoever else holds the state may not). */
+  readonly browserHash: string;
   /** The upstream's error code (its description is never kept). */
   readonly error: string;
 }
@@ -94,6 +96,7 @@ export const recordUpstreamError: CommandHandler<RecordUpstreamError, ClientRetu
   retryOnConflict: true,
   async decide(session, command, context) {
     const flow = await flowByUpstreamState(session, context, command.upstreamState);
+    requireSameBrowser(flow, command.browserHash);
     session.emit(flow.streamId, 'upstream.error_received', {
       upstreamStateHash: flow.context.upstreamStateHash!,
       error: upstreamErrorCode(command.error),

@@ -4,8 +4,9 @@
  *
  * - An unknown, expired or replayed upstream `state` is a local error page: nothing
  *   identifies a client to redirect to.
- * - A code is accepted only from the browser that approved consent (GHSA-rww4-4w9c-7733:
- *   another browser gets a 403 page and no code), and only once.
+ * - A code (or an error) is accepted only from the browser that approved consent
+ *   (GHSA-rww4-4w9c-7733: another browser gets a 403 page, no code, and the flow goes on),
+ *   and only once.
  * - The exchange uses flowgate's own PKCE verifier and client credentials; the upstream
  *   tokens are sealed before they reach the log; the client gets flowgate's own code with
  *   its `state` and `iss`.
@@ -38,9 +39,23 @@ export async function upstreamCallback(request: Request, deps: HttpDeps): Promis
   if (!state) return htmlResponse(errorPage('Invalid response', 'The identity provider answered without a state.', 'invalid_request'), 400);
   try {
     const upstreamError = params.get('error');
+    if (upstreamError === undefined && !params.get('code')) {
+      return htmlResponse(errorPage('Invalid response', 'The identity provider answered without a code.', 'invalid_request'), 400);
+    }
+    // Success or error, only the browser that started the flow may end it: whoever else learnt
+    // the upstream state could otherwise cancel the user's sign-in and read the client's state.
+    const keys = await deps.keys.cookieKeys();
+    const browserId = readBrowserId(request, keys, settings.secureCookies);
+    if (!browserId) {
+      await deps.securityEvents.record('browser_binding_missing');
+      return htmlResponse(
+        errorPage('Wrong browser', 'This sign-in was approved in another browser. Start again from your application in this browser.', 'browser_mismatch'),
+        403,
+      );
+    }
     if (upstreamError !== undefined) {
       const code = deps.upstream.authorizationErrorCode(upstreamError);
-      const back = await deps.engine.execute({ type: 'RecordUpstreamError', upstreamState: state, error: code });
+      const back = await deps.engine.execute({ type: 'RecordUpstreamError', upstreamState: state, error: code, browserHash: browserHash(browserId) });
       deps.log.info({ clientId: back.clientId, error: code }, 'upstream refused the authorization');
       return redirectResponse(
         clientRedirect(back.redirectUri, {
@@ -49,16 +64,6 @@ export async function upstreamCallback(request: Request, deps: HttpDeps): Promis
           state: back.clientState,
           iss: settings.issuer,
         }),
-      );
-    }
-    if (!params.get('code')) return htmlResponse(errorPage('Invalid response', 'The identity provider answered without a code.', 'invalid_request'), 400);
-    const keys = await deps.keys.cookieKeys();
-    const browserId = readBrowserId(request, keys, settings.secureCookies);
-    if (!browserId) {
-      await deps.securityEvents.record('browser_binding_missing');
-      return htmlResponse(
-        errorPage('Wrong browser', 'This sign-in was approved in another browser. Start again from your application in this browser.', 'browser_mismatch'),
-        403,
       );
     }
     const accepted = await deps.engine.execute({ type: 'AcceptCallback', upstreamState: state, browserHash: browserHash(browserId) });

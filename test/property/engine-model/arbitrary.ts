@@ -70,7 +70,7 @@ export function engineCommands(options: { maxCommands: number }): fc.Arbitrary<I
     },
     {
       arbitrary: fc
-        .tuple(fc.constantFrom<CallbackMode>('right', 'other-browser', 'replayed', 'unknown', 'error', 'error-replayed'), sel)
+        .tuple(fc.constantFrom<CallbackMode>('right', 'other-browser', 'replayed', 'unknown', 'error', 'error-other-browser', 'error-replayed'), sel)
         .map(([mode, s]) => new Callback(mode, s)),
       weight: 5,
     },

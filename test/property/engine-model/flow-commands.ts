@@ -69,7 +69,7 @@ export class Consent extends EngineCommand {
   }
 }
 
-export type CallbackMode = 'right' | 'other-browser' | 'replayed' | 'unknown' | 'error' | 'error-replayed';
+export type CallbackMode = 'right' | 'other-browser' | 'replayed' | 'unknown' | 'error' | 'error-other-browser' | 'error-replayed';
 
 export class Callback extends EngineCommand {
   readonly name: string;
@@ -103,9 +103,11 @@ export class Callback extends EngineCommand {
       case 'replayed':
         return run(m, r, op.acceptCallbackStep(r, f.upstreamState!, f.browser, 'AcceptCallback(replayed state)'));
       case 'error':
-        return run(m, r, op.upstreamErrorStep(r, f.upstreamState!));
+        return run(m, r, op.upstreamErrorStep(r, f.upstreamState!, f.browser));
+      case 'error-other-browser':
+        return run(m, r, op.upstreamErrorStep(r, f.upstreamState!, otherBrowser(f.browser), 'RecordUpstreamError(other browser)'));
       default:
-        return run(m, r, op.upstreamErrorStep(r, f.upstreamState!, 'RecordUpstreamError(replayed state)'));
+        return run(m, r, op.upstreamErrorStep(r, f.upstreamState!, f.browser, 'RecordUpstreamError(replayed state)'));
     }
   }
 }

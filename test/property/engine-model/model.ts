@@ -410,8 +410,8 @@ export class Model {
     });
   }
 
-  predictUpstreamError(upstreamState: string): Prediction<unknown> {
-    const found = this.#callbackStep(upstreamState, null, 'upstream error');
+  predictUpstreamError(upstreamState: string, browser: BrowserName): Prediction<unknown> {
+    const found = this.#callbackStep(upstreamState, browser, 'upstream error');
     if ('failure' in found) return found.failure;
     const f = found.flow;
     return ok(`upstream error #${f.index}`, () => void (f.state = 'upstream_failed'));

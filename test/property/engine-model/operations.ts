@@ -174,11 +174,11 @@ export function acceptCallbackStep(r: Real, upstreamState: string, browser: Brow
   };
 }
 
-export function upstreamErrorStep(r: Real, upstreamState: string, label = 'RecordUpstreamError'): Step {
+export function upstreamErrorStep(r: Real, upstreamState: string, browser: BrowserName, label = 'RecordUpstreamError'): Step {
   return {
     label,
-    predict: (m) => m.predictUpstreamError(upstreamState),
-    call: () => r.engine.execute({ type: 'RecordUpstreamError', upstreamState, error: 'access_denied' }),
+    predict: (m) => m.predictUpstreamError(upstreamState, browser),
+    call: () => r.engine.execute({ type: 'RecordUpstreamError', upstreamState, error: 'access_denied', browserHash: r.browsers[browser].hash }),
   };
 }
 

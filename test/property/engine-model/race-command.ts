@@ -98,7 +98,7 @@ export class Race extends EngineCommand {
           op.acceptCallbackStep(r, f.upstreamState!, otherBrowser(f.browser), 'AcceptCallback(other browser)'),
         ];
       case 'callback ∥ upstream error':
-        return [op.acceptCallbackStep(r, f.upstreamState!, f.browser), op.upstreamErrorStep(r, f.upstreamState!)];
+        return [op.acceptCallbackStep(r, f.upstreamState!, f.browser), op.upstreamErrorStep(r, f.upstreamState!, f.browser)];
       case 'exchange ∥ exchange':
         return [op.completeExchangeStep(r, m, i), op.completeExchangeStep(r, m, i)];
       case 'exchange ∥ exchange failure':

@@ -5,12 +5,22 @@
  * @module
  */
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerClients } from './commands/clients.js';
 import { registerGrants } from './commands/grants.js';
+import { registerDemo } from './commands/demo.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerReplay } from './commands/replay.js';
+import { registerFlows } from './commands/flows.js';
+import { registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
+import { registerReport } from './commands/report.js';
+import { registerPrune } from './commands/prune.js';
+import { registerVerifyArchive } from './commands/verify-archive.js';
+import { registerForget } from './commands/forget.js';
 import { describeFailure, EXIT } from './output.js';
 
 /** Builds the command tree. */
@@ -22,9 +32,19 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerServe(program);
   registerKeys(program);
+  registerDemo(program);
   registerClients(program);
   registerGrants(program);
   registerSweep(program);
+  registerAudit(program);
+  registerReplay(program);
+  registerFlows(program);
+  registerExport(program);
+  registerImport(program);
+  registerReport(program);
+  registerPrune(program);
+  registerVerifyArchive(program);
+  registerForget(program);
   return program;
 }
 

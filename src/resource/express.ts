@@ -18,19 +18,33 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FlowgateError } from '../errors/flowgate-error.js';
 import type { Flowgate } from '../flowgate.js';
 import type { FlowgateAuthInfo } from './auth-info.js';
 import { flowgateListener, nodeBearerGuard, type GuardOptions } from './node-http.js';
 
-/** The Express middleware signature, without depending on Express's types. */
-export type ExpressMiddleware = (req: IncomingMessage & { auth?: FlowgateAuthInfo }, res: ServerResponse, next: (error?: unknown) => void) => void;
+/**
+ * The Express middleware signature, without depending on Express's types. `auth` is
+ * `unknown` here so that the middleware fits an Express `Request` whatever declares its
+ * `auth` (the MCP SDK's `requireBearerAuth` types it as the SDK's `AuthInfo`, which a
+ * {@link FlowgateAuthInfo} is).
+ */
+export type ExpressMiddleware = (req: IncomingMessage & { auth?: unknown }, res: ServerResponse, next: (error?: unknown) => void) => void;
 
-/** Serves flowgate's own endpoints; passes everything else on. */
+/**
+ * Serves flowgate's own endpoints; passes everything else on. Mount it before any body
+ * parser: flowgate reads the raw body. When a parser has already consumed it (such as the
+ * `express.json()` that the MCP SDK's `createMcpExpressApp()` installs), flowgate's request is
+ * failed with `ERR_BODY_ALREADY_READ` instead of being answered as if it had no body.
+ */
 export function flowgateExpress(flowgate: Pick<Flowgate, 'fetch' | 'handles'>): ExpressMiddleware {
   const listener = flowgateListener(flowgate);
   return (req, res, next) => {
     const url = new URL(req.url ?? '/', 'http://local');
     if (!flowgate.handles(url)) return next();
+    if (req.readableEnded) {
+      return next(new FlowgateError('ERR_BODY_ALREADY_READ', 'flowgateExpress() must come before body parsers: the request body was already read'));
+    }
     Promise.resolve(listener(req, res)).catch(next);
   };
 }

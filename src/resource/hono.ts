@@ -27,7 +27,8 @@ export type FlowgateVariables = { flowgateAuth: FlowgateAuthInfo };
 /** Serves flowgate's own endpoints; passes everything else on. */
 export function flowgateHono(flowgate: Pick<Flowgate, 'fetch' | 'handles'>): MiddlewareHandler {
   return async (c, next) => {
-    if (flowgate.handles(new URL(c.req.url))) return flowgate.fetch(c.req.raw);
+    // c.env (on Node: { incoming, outgoing }) carries the socket: flowgate counts registrations per client address.
+    if (flowgate.handles(new URL(c.req.url))) return flowgate.fetch(c.req.raw, c.env);
     await next();
     return undefined;
   };

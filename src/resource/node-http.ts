@@ -31,7 +31,8 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void | 
 
 /** Serves flowgate's endpoints; other requests go to `next` (404 when there is none). */
 export function flowgateListener(flowgate: Pick<Flowgate, 'fetch' | 'handles'>, next?: NodeHandler): NodeHandler {
-  const listener = getRequestListener((request) => flowgate.fetch(request), { overrideGlobalObjects: false });
+  // The env ({ incoming, outgoing }) carries the socket: flowgate counts registrations per client address.
+  const listener = getRequestListener((request, env) => flowgate.fetch(request, env), { overrideGlobalObjects: false });
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
     if (flowgate.handles(url) || !next) return listener(req, res);

@@ -7,7 +7,7 @@
  * @module
  */
 import { createAdaptorServer } from '@hono/node-server';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { FlowgateConfig } from '../config/schema.js';
@@ -83,7 +83,16 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
   const hostGuard = isLoopbackBind(config.serve.host)
     ? allowedHosts({ port: address.port, issuer: flowgate.settings.issuer, extra: config.serve.allowedHosts })
     : undefined;
+  /** Handlers running. */
   let inFlight = 0;
+  /** Responses not completely written yet (a handler returns before its body is sent). */
+  let responding = 0;
+  /** Set by close(): responses then carry `Connection: close`. */
+  let stopping = false;
+  server.on('request', (_request, response: ServerResponse) => {
+    responding++;
+    response.once('close', () => responding--);
+  });
 
   handler = (request, env) =>
     withRequestId(request, async (requestId) => {
@@ -107,6 +116,8 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
       log.info({ method: request.method, path: url.pathname, status: response.status, ms: Math.round(seconds * 1000) }, 'request');
       const headers = new Headers(response.headers);
       headers.set('X-Request-Id', requestId);
+      // Shutting down: the client must not send another request on this connection.
+      if (stopping) headers.set('Connection', 'close');
       return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
     });
 
@@ -140,11 +151,18 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
     server,
     close() {
       closing ??= (async () => {
+        // Stop accepting connections. Keep-alive connections would still bring new requests,
+        // so from now on every response says `Connection: close`, and connections are closed
+        // as soon as they are idle. In-flight requests finish — handler and response body —
+        // before the store closes; only past the timeout are connections cut.
+        stopping = true;
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections?.();
         const deadline = Date.now() + config.serve.shutdownTimeoutMs;
-        while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        server.closeAllConnections?.();
+        while ((inFlight > 0 || responding > 0) && Date.now() < deadline) {
+          server.closeIdleConnections();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        server.closeAllConnections();
         await done;
         await flowgate.close();
       })();

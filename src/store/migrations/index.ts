@@ -11,6 +11,7 @@ import { dataKeysMigration } from './0002-data-keys.js';
 import { projectionsMigration } from './0003-projections.js';
 import { signingKeysMigration } from './0004-signing-keys.js';
 import { securityEventsMigration } from './0005-security-events.js';
+import { auditAnchorsMigration } from './0006-audit-anchors.js';
 
 /** A named migration factory; names sort in the order they apply. */
 export interface NamedMigration {
@@ -25,4 +26,5 @@ export const STORE_MIGRATIONS: readonly NamedMigration[] = [
   { name: '0003-projections', migration: projectionsMigration },
   { name: '0004-signing-keys', migration: signingKeysMigration },
   { name: '0005-security-events', migration: securityEventsMigration },
+  { name: '0006-audit-anchors', migration: auditAnchorsMigration },
 ];

@@ -35,8 +35,23 @@ function pgCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
+/** The default of {@link PostgresStoreOptions.connectTimeoutMs}. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * pg-pool's error when a server accepted the TCP connection but did not complete the
+ * PostgreSQL handshake within `connectionTimeoutMillis` (it carries no `code`).
+ */
+function isConnectTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Connection terminated due to connection timeout';
+}
+
 /** Maps `pg` errors on `where` to flowgate's store errors. */
-export function translatePostgresError(error: unknown, where: string): unknown {
+export function translatePostgresError(error: unknown, where: string, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): unknown {
+  if (isConnectTimeout(error)) {
+    const seconds = Math.round(connectTimeoutMs / 100) / 10;
+    return new StoreOpenError('unreachable', `cannot reach PostgreSQL at ${where} (no answer within ${seconds} s)`, { cause: error });
+  }
   const code = pgCode(error);
   if (!code) return error;
   if (code === 'FG001') {
@@ -65,10 +80,11 @@ function quoteIdentifier(name: string): string {
 /** Opens the PostgreSQL database at `options.url`, proving the connection works. */
 export async function openPostgresDialect(options: PostgresStoreOptions): Promise<StoreDialect> {
   const where = redactUrl(options.url);
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    connectionTimeoutMillis: connectTimeoutMs,
     options: `-c search_path=${quoteIdentifier(options.schema)}`,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -83,7 +99,7 @@ export async function openPostgresDialect(options: PostgresStoreOptions): Promis
     if (exists.rows.length === 0) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`.execute(db);
   } catch (error) {
     await db.destroy().catch(() => {});
-    throw translatePostgresError(error, where);
+    throw translatePostgresError(error, where, connectTimeoutMs);
   }
   return {
     name: 'postgres',
@@ -97,7 +113,7 @@ export async function openPostgresDialect(options: PostgresStoreOptions): Promis
       const rows = await sql<{ found: string | null }>`SELECT to_regclass(${name}) AS found`.execute(db);
       return rows.rows[0]?.found !== null && rows.rows[0]?.found !== undefined;
     },
-    translateError: (error) => translatePostgresError(error, where),
+    translateError: (error) => translatePostgresError(error, where, connectTimeoutMs),
     close: () => db.destroy(),
   };
 }

@@ -27,6 +27,7 @@ import { PROJECTIONS } from './projections/index.js';
 import { SecurityEvents } from './security/security-events.js';
 import type { EventStore } from './store/event-store.js';
 import { openStore } from './store/open-store.js';
+import { UpstreamRevoker } from './upstream/revoke-on-grant-revocation.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { AccessTokenGate, type VerifiedAccess, type VerifyOptions } from './resource/verify-access-token.js';
 import { UpstreamTokenService } from './resource/upstream-tokens.js';
@@ -122,6 +123,7 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       ...(options.upstreamFetch ? { fetch: options.upstreamFetch } : {}),
       clock,
     });
+    let upstreamRevoker: UpstreamRevoker | undefined;
     const engine = new Engine({
       store,
       vault,
@@ -130,7 +132,10 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       upstreamIssuer: upstream.issuer,
       clock,
       ...(options.random ? { random: options.random } : {}),
-      onCommitted: (events) => metrics.observe(events),
+      onCommitted: (events) => {
+        metrics.observe(events);
+        upstreamRevoker?.observe(events);
+      },
     });
     for (const client of config.clients.static) {
       await engine.execute({
@@ -149,6 +154,13 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
     }
     const securityEvents = new SecurityEvents(store.db, clock, undefined, (kind) => metrics.rejections.inc({ kind }));
     const upstreamTokens = new UpstreamTokenService({ engine, vault, upstream, log });
+    if (upstreamConfig.revokeOnGrantRevocation) {
+      upstreamRevoker = new UpstreamRevoker({
+        tokenSet: (grantId) => upstreamTokens.tokenSet(grantId),
+        revoke: (tokenSet) => upstream.revoke(tokenSet),
+        log,
+      });
+    }
     const gate = new AccessTokenGate({
       verifier: keyring.accessTokenVerifier({ issuer: settings.issuer }),
       db: store.db,
@@ -187,9 +199,6 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       clock,
       gate,
       upstreamTokens,
-      ...(upstreamConfig.revokeOnClientRevocation
-        ? { revokeUpstream: (tokenSet: Parameters<typeof upstream.revoke>[0]) => upstream.revoke(tokenSet) }
-        : {}),
       ...(cimd ? { cimd } : {}),
       ...(config.clients.upstreamClientIdFallback ? { upstreamClientIdFallback: upstreamConfig.clientId } : {}),
     };
@@ -224,6 +233,7 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       warnings,
       close: async () => {
         await sweeper.stop();
+        await upstreamRevoker?.drain();
         await store.close();
       },
     };

@@ -268,13 +268,13 @@ export const upstreamSectionSchema = z.strictObject({
   revocationEndpoint: upstreamUrl
     .optional()
     .describe(
-      'RFC 7009 revocation endpoint of the upstream, used with `revokeOnClientRevocation`. For `oidc` the discovered `revocation_endpoint` is used when this is absent.',
+      'RFC 7009 revocation endpoint of the upstream, used with `revokeOnGrantRevocation`. For `oidc` the discovered `revocation_endpoint` is used when this is absent.',
     ),
-  revokeOnClientRevocation: z
+  revokeOnGrantRevocation: z
     .boolean()
     .default(false)
     .describe(
-      'When a client revokes a refresh token at `/revoke` (ending its grant), also revoke that grant’s upstream tokens at the upstream’s revocation endpoint (only upstream tokens are ever sent). Off by default: at some providers (Google) revoking one token ends every token of the user for the app, so other MCP clients of the same user through flowgate would be signed out too.',
+      'When flowgate revokes a grant — its client revokes the refresh token at `/revoke`, an operator runs `flowgate grants revoke`, or flowgate detects a replayed code or a reused refresh token — also revoke that grant’s upstream tokens at the upstream’s revocation endpoint (only upstream tokens are ever sent). Off by default: at some providers (Google) revoking one token ends every token of the user for the app, so other MCP clients of the same user through flowgate would be signed out too.',
     ),
   clientId: z.string().min(1).describe("flowgate's client id at the upstream."),
   clientSecret: z

@@ -90,10 +90,8 @@ export interface HttpDeps {
   readonly clock: () => number;
   /** Verifies flowgate's access tokens (introspection, revocation of access tokens). */
   readonly gate: AccessTokenGate;
-  /** The grants' upstream tokens (refresh before a client refresh; upstream revocation). */
+  /** The grants' upstream tokens (refresh before a client refresh). */
   readonly upstreamTokens: UpstreamTokenService;
-  /** Revokes upstream tokens (RFC 7009 at the upstream), when configured; never flowgate's. */
-  readonly revokeUpstream?: (tokenSet: Readonly<Record<string, JsonValue>>) => Promise<unknown>;
   /** Metadata-document clients, when `cimd.enabled`. */
   readonly cimd?: CimdPort;
   /** The upstream app's client id, when `clients.upstreamClientIdFallback` is on (fastmcp #3949). */

@@ -5,8 +5,10 @@
  *   `x5c`, `x5u`): keys come from the keyring only;
  * - `alg` on the allow-list (ES256, EdDSA: never `none`, never HMAC) and equal to the
  *   algorithm of the keyring key named by `kid` (RFC 8725 §3.1);
- * - that key signs access tokens (not a cookie or anchor key, RFC 8725 §3.12) and is still
- *   trusted: `next`, `active`, or `retired` before its `not_after`, never removed;
+ * - that key signs access tokens (not a cookie or anchor key, RFC 8725 §3.12), is still
+ *   trusted: `next`, `active`, or `retired` before its `not_after`, never removed, and is
+ *   vouched for by the master key (its sealed private part opens and matches its public
+ *   key), so a row written straight into the database cannot mint tokens;
  * - the signature, then `typ` = `at+jwt` (case-insensitive, `application/at+jwt` too;
  *   RFC 8725 §3.11), `iss` exactly the issuer, every RFC 9068 §2.2 claim present;
  * - `aud` a single string exactly equal to the expected resource (no prefix, no lookalike,
@@ -36,7 +38,7 @@ const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'client_id', 'scope', 'jti', 'iat'
 /** The key for a `kid`, or why there is none to trust. */
 export type VerificationKeyLookup =
   | { readonly ok: true; readonly key: KeyInfo; readonly publicKey: CryptoKey }
-  | { readonly ok: false; readonly reason: 'unknown_key' | 'wrong_key_purpose' | 'key_retired'; readonly key?: KeyInfo };
+  | { readonly ok: false; readonly reason: 'unknown_key' | 'wrong_key_purpose' | 'key_retired' | 'unauthenticated_key'; readonly key?: KeyInfo };
 
 /** Where the verifier gets its keys (the keyring). */
 export interface AccessTokenVerificationKeys {

@@ -65,6 +65,8 @@ export type AccessTokenRejection =
   | 'wrong_key_purpose'
   /** The key was retired and every token it signed has expired, or it was removed. */
   | 'key_retired'
+  /** The key's row is not vouched for by the master key (written into the database by someone else). */
+  | 'unauthenticated_key'
   | 'bad_signature'
   /** `typ` is not `at+jwt` (RFC 9068 §2.1, RFC 8725 §3.11). */
   | 'wrong_typ'

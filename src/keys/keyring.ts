@@ -15,6 +15,12 @@
  * instance that has not yet seen the retirement may sign with the key for that long).
  * `rotate` stages a `next` key, and the next `rotate` promotes it.
  *
+ * **Authenticity.** Only the master key vouches for a key: a public JWK is trusted (for
+ * verification, in the JWKS) only once the row's sealed private part has opened with the
+ * master key, names this row's kid, purpose and algorithm, and matches the public JWK. A
+ * row inserted by someone with write access to the database but without the master key is
+ * never trusted nor published.
+ *
  * **Removal.** `prune` erases the private part of retired access-token and cookie keys
  * whose `not_after` has passed and marks them removed; the row keeps the public JWK and the
  * dates, as the record of which key signed when. Removed keys are never published and
@@ -209,15 +215,48 @@ export class Keyring {
     return this.#signingKey('anchor');
   }
 
+  /**
+   * The public key of `key`, once the master key has vouched for it: the sealed private part
+   * opens, was sealed for this kid, purpose and algorithm, and matches the row's public JWK.
+   * Memoised per kid; a key that fails is not remembered, so it is checked again next time.
+   */
+  #authenticPublicKey(key: KeyInfo, snapshot: KeySnapshot): Promise<CryptoKey> {
+    const publicJwk = key.publicJwk;
+    if (publicJwk === null) return Promise.reject(new KeyMaterialError(key.kid, 'has no public key'));
+    return memo(this.#publicKeys, key.kid, async () => {
+      await this.#openPrivate(key, snapshot);
+      return (await importJWK(publicJwk, key.alg)) as CryptoKey;
+    });
+  }
+
+  /** Whether the master key vouches for `key` (see {@link Keyring.#authenticPublicKey}). */
+  async #isAuthentic(key: KeyInfo, snapshot: KeySnapshot): Promise<boolean> {
+    return this.#authenticPublicKey(key, snapshot).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** @internal The public key for an access token's `kid`, or why it is not trusted. */
   async accessTokenVerificationKey(kid: string): Promise<VerificationKeyLookup> {
     const key = await this.#cache.find(kid);
     if (!key) return { ok: false, reason: 'unknown_key' };
     if (key.purpose !== 'access_token' || key.publicJwk === null) return { ok: false, reason: 'wrong_key_purpose', key };
     if (!isTrustedAt(key, this.#now())) return { ok: false, reason: 'key_retired', key };
-    const publicJwk = key.publicJwk;
-    const publicKey = await memo(this.#publicKeys, kid, async () => (await importJWK(publicJwk, key.alg)) as CryptoKey);
+    let publicKey: CryptoKey;
+    try {
+      publicKey = await this.#authenticPublicKey(key, await this.#cache.snapshot());
+    } catch {
+      return { ok: false, reason: 'unauthenticated_key', key };
+    }
     return { ok: true, key, publicKey };
+  }
+
+  /** The keys of `snapshot` the master key vouches for (see {@link Keyring.#authenticPublicKey}). */
+  async #authenticKeys(snapshot: KeySnapshot): Promise<KeyInfo[]> {
+    const keys = [...snapshot.keys.values()].filter((key) => key.purpose !== 'cookie' && isTrustedAt(key, this.#now()));
+    const vouched = await Promise.all(keys.map((key) => this.#isAuthentic(key, snapshot)));
+    return keys.filter((_, index) => vouched[index]);
   }
 
   /** An {@link AccessTokenSigner} that puts `issuer` in `iss`. */
@@ -234,14 +273,17 @@ export class Keyring {
     });
   }
 
-  /** The access-token JWKS (`/.well-known/jwks.json`): next, active and still-trusted retired keys. */
+  /**
+   * The access-token JWKS (`/.well-known/jwks.json`): next, active and still-trusted retired
+   * keys that the master key vouches for.
+   */
   async jwks(): Promise<JSONWebKeySet> {
-    return accessTokenJwks((await this.#cache.snapshot()).keys.values(), this.#now());
+    return accessTokenJwks(await this.#authenticKeys(await this.#cache.snapshot()), this.#now());
   }
 
-  /** The anchor keys' public parts, published apart from the access-token JWKS. */
+  /** The anchor keys' public parts the master key vouches for, published apart from the access-token JWKS. */
   async anchorJwks(): Promise<JSONWebKeySet> {
-    return anchorJwks((await this.#cache.snapshot()).keys.values(), this.#now());
+    return anchorJwks(await this.#authenticKeys(await this.#cache.snapshot()), this.#now());
   }
 
   /** The cookie HMAC keys: the active one, plus every one a cookie may still be signed with. */

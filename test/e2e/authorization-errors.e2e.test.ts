@@ -6,6 +6,8 @@
  * - CSRF: `csrfMatches` returning true → the forged and other-browser POSTs go upstream;
  * - callback browser binding: `requireSameBrowser` a no-op and the machine's browser guard
  *   removed → the victim's browser (with a binding cookie of its own) gets a code;
+ * - error-callback browser binding: the cookie check moved back after the `error` branch in
+ *   `callback.ts` → another browser's `?error=` ends the user's flow;
  * - PKCE at /token: the verifier comparison and the machine's `verifierChallenge` guard
  *   removed → the wrong verifier gets tokens.
  */

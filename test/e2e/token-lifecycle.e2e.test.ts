@@ -6,7 +6,8 @@
  * Checked by hand: with the lease in `UpstreamTokenService.ensureFresh` bypassed (every
  * caller refreshing), "exactly one upstream refresh" counts several; with
  * `refreshUpstreamFirst` removed from the token endpoint, the outage test rotates the
- * client's refresh token although the upstream is down.
+ * client's refresh token although the upstream is down; with the engine no longer feeding
+ * committed events to the `UpstreamRevoker`, both upstream revocation tests fail.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGrant } from '../../src/projections/grants.js';
@@ -31,7 +32,7 @@ describe('token lifecycle', () => {
           clientSecret: 'flowgate-upstream-secret',
           scopes: ['openid', 'email', 'offline_access'],
           revocationEndpoint: idp.endpoints.revocation,
-          revokeOnClientRevocation: true,
+          revokeOnGrantRevocation: true,
           extraAuthorizeParams: { prompt: 'consent' },
         },
       }),
@@ -121,6 +122,32 @@ describe('token lifecycle', () => {
     expect(upstreamAccess).not.toBe(t.accessToken);
   });
 
+  it('revokes the upstream tokens too when flowgate revokes a grant itself (a reused refresh token)', async () => {
+    const t = await tokensFor(proxy);
+    const grantId = (await proxy.flowgate.verifyAccessToken(t.accessToken)).grantId;
+    const upstreamRefresh = (await proxy.flowgate.upstreamTokens.tokenSet(grantId))!.refresh_token as string;
+    const upstreamActive = async () => {
+      const response = await fetch(proxy.idp.endpoints.introspection, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('flowgate', 'flowgate-upstream-secret') },
+        body: new URLSearchParams({ token: upstreamRefresh }),
+      });
+      return ((await response.json()) as any).active as boolean;
+    };
+    expect(await upstreamActive()).toBe(true);
+    expect((await refresh(proxy, t.client, t.refreshToken)).status).toBe(200);
+    // The stolen copy comes back: flowgate revokes the family, and the upstream grant with it.
+    expect((await refresh(proxy, t.client, t.refreshToken)).body.error).toBe('invalid_grant');
+    expect((await findGrant(proxy.flowgate.store.db, grantId))?.revokedReason).toBe('refresh_token_reuse');
+    const deadline = Date.now() + 5_000;
+    let active = true;
+    while (active && Date.now() < deadline) {
+      active = await upstreamActive();
+      if (active) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(active).toBe(false);
+  });
+
   it('refreshes the upstream tokens once, however many requests need them at the same time', async () => {
     const t = await tokensFor(proxy);
     const access = await proxy.flowgate.verifyAccessToken(t.accessToken);
@@ -177,7 +204,7 @@ describe('token lifecycle', () => {
 });
 
 describe('upstream revocation is opt-in', () => {
-  it('leaves the upstream grant alone when revokeOnClientRevocation is off (the default)', async () => {
+  it('leaves the upstream grant alone when revokeOnGrantRevocation is off (the default)', async () => {
     // The IdP advertises a revocation endpoint; without the option flowgate never calls it,
     // since at some providers one revocation signs the user out of every client of the app.
     const proxy = await startProxy({ idp: { ttl: { AccessToken: 120, IdToken: 3600 } } });

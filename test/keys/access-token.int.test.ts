@@ -15,7 +15,10 @@
  * - `typ` in `jwtVerify`: "wrong typ" and "an ID-token-shaped JWT" fail;
  * - `issuer`: "wrong iss" fails; the `aud` comparison: "wrong aud" fails;
  * - `requiredClaims`: "missing jti" fails (reason `malformed` instead of `missing_claim`);
- * - the `iat` comparison: "iat in the future" fails; `currentDate`: "expired" fails.
+ * - the `iat` comparison: "iat in the future" fails; `currentDate`: "expired" fails;
+ * - opening the sealed private part in `Keyring.#authenticPublicKey` (security-model F1):
+ *   "a key row written into the database without the master key" verifies the forged
+ *   token and finds the rogue kid in the JWKS, and fails.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -28,7 +31,9 @@ import {
   type CryptoKey,
 } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Vault } from '../../src/crypto/vault.js';
 import type { AccessTokenVerifier } from '../../src/keys/access-token-verifier.js';
+import { generateKeyMaterial, KEYRING_SEAL_PURPOSE } from '../../src/keys/key-material.js';
 import type { KeyringAccessTokenSigner } from '../../src/keys/access-token-signer.js';
 import { InvalidToken } from '../../src/oauth/errors.js';
 import { storeTargets } from '../support/stores.js';
@@ -234,6 +239,37 @@ for (const target of storeTargets()) {
       // A new instance, which never saw the key in use, refuses it too.
       const fresh = await t.sibling();
       await expectRejected(fresh.accessTokenVerifier({ issuer: ISSUER }).verify(await leaked(), { audience: RESOURCE }), 'key_retired');
+    });
+
+    it('refuses a key row written into the database without the master key, and never publishes it', async () => {
+      // Someone with write access to the database but not the master key makes a key the
+      // way flowgate does (sealed with a master key of their own) and inserts it as `next`.
+      const theirVault = new Vault(t.store.store.db, new Uint8Array(randomBytes(32)), t.clock.now);
+      const rogue = await generateKeyMaterial(theirVault, 'access_token', 'ES256');
+      await t.store.store.db
+        .insertInto('signing_keys')
+        .values({
+          kid: rogue.kid,
+          purpose: rogue.purpose,
+          alg: rogue.alg,
+          state: 'next',
+          public_jwk: rogue.publicJwk,
+          private_sealed: rogue.privateSealed,
+          created_at: t.clock.ms,
+        })
+        .execute();
+      const theirKey = await importJWK(
+        { ...(await theirVault.openWithMaster(KEYRING_SEAL_PURPOSE, rogue.privateSealed).then((text) => JSON.parse(text).jwk)) },
+        'ES256',
+      );
+      const forged = await forge({ alg: 'ES256', kid: rogue.kid, typ: 'at+jwt' }, { ...claimsAt(t.clock.ms), iss: ISSUER }, theirKey as CryptoKey);
+      // A fresh instance reads the row, and so does this one once it re-reads the table.
+      const fresh = await t.sibling();
+      await expectRejected(fresh.accessTokenVerifier({ issuer: ISSUER }).verify(forged, { audience: RESOURCE }), 'unauthenticated_key');
+      await expectRejected(verify(forged), 'unauthenticated_key');
+      expect((await fresh.jwks()).keys.map((k) => k.kid)).toEqual([ours.kid]);
+      // Our own tokens still verify.
+      await expect(verify(await signer.sign(claimsAt(t.clock.ms)))).resolves.toMatchObject({ kid: ours.kid });
     });
 
     it('refuses, at once, tokens of a key retired immediately (compromise)', async () => {

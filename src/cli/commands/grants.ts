@@ -157,6 +157,8 @@ export function registerGrants(program: Command): void {
           targets = grantIds.map((grantId) => ({ grantId }));
         }
         const revoked = await revokeGrants(engine, targets);
+        // With upstream.revokeOnGrantRevocation, the upstream tokens go too (failures are warned about).
+        for (const grantId of revoked) await context.upstreamRevoker?.revokeGrant(grantId);
         const alreadyInactive = targets.map((t) => t.grantId).filter((id) => !revoked.includes(id));
         if (options.json) {
           sayJson({ revoked, alreadyInactive });

@@ -1,9 +1,9 @@
 /**
  * `POST /revoke` (RFC 7009). The client authenticates as at the token endpoint and may
  * revoke only its own tokens. A refresh token revokes its whole grant — every refresh and
- * access token of the family — and, when an upstream revocation endpoint is configured,
- * the grant's *upstream* tokens are revoked there too (never flowgate's). An access token
- * revokes its `jti` only. Unknown tokens get 200, as §2.2 asks.
+ * access token of the family (with `upstream.revokeOnGrantRevocation`, the grant's
+ * *upstream* tokens follow, see `src/upstream/revoke-on-grant-revocation.ts`). An access
+ * token revokes its `jti` only. Unknown tokens get 200, as §2.2 asks.
  *
  * @module
  */
@@ -16,14 +16,6 @@ import { jsonResponse } from '../responses.js';
 
 async function revokeRefresh(deps: HttpDeps, token: string, clientId: string): Promise<boolean> {
   const outcome = await deps.engine.execute({ type: 'RevokeRefreshToken', refreshToken: token, clientId });
-  if (outcome.outcome === 'revoked' && outcome.grantId && deps.revokeUpstream) {
-    const tokenSet = await deps.upstreamTokens.tokenSet(outcome.grantId).catch(() => undefined);
-    if (tokenSet) {
-      void deps.revokeUpstream(tokenSet).catch((error: unknown) => {
-        deps.log.warn({ grantId: outcome.grantId, error: (error as Error).message }, 'upstream revocation failed');
-      });
-    }
-  }
   return outcome.outcome !== 'unknown';
 }
 

@@ -21,22 +21,11 @@ export function keysPort(keyring: Keyring): KeysPort {
   };
 }
 
-/** A name for the upstream on the consent page. */
-function displayNameOf(client: UpstreamClient): string {
-  const configured = (client.config as { displayName?: string }).displayName;
-  if (configured) return configured;
-  const from = client.config.issuer ?? client.config.authorizationEndpoint;
-  try {
-    return from ? new URL(from).host : 'your identity provider';
-  } catch {
-    return 'your identity provider';
-  }
-}
-
 /** The upstream client as an {@link UpstreamPort}. */
 export function upstreamPort(client: UpstreamClient): UpstreamPort {
   return {
-    displayName: displayNameOf(client),
+    // The configured or preset name ("GitHub" …), else the issuer's host: the client decides.
+    displayName: client.displayName,
     authorizationUrl: (input) => client.authorizationUrl(input),
     async signIn(input) {
       const result = await client.exchangeCode({

@@ -5,6 +5,13 @@
  * `error="invalid_token"` when one was sent and refused), 403 `insufficient_scope` naming
  * the missing scope.
  *
+ * When the guard knows which scopes a client should ask for (`challengeScopes`, by default
+ * the `requiredScopes`), its 401 and 403 challenges carry them as `scope` (RFC 6750 §3; the
+ * MCP authorization spec's scope selection: an MCP client requests exactly the challenge's
+ * `scope` when there is one, before the metadata's `scopes_supported`). A 403 names those
+ * scopes together with the ones the token already has, so that a client stepping up does
+ * not lose what it was granted.
+ *
  * @module
  */
 import { OAuthError } from '../oauth/errors.js';
@@ -20,6 +27,11 @@ export interface BearerGuardOptions {
   readonly resourceMetadataUrl: string;
   /** Scopes every request needs. */
   readonly requiredScopes?: readonly string[];
+  /**
+   * The scopes the challenges name (`scope`): what a client should request to use this
+   * resource. Default: `requiredScopes`; none (no `scope` attribute) when both are empty.
+   */
+  readonly challengeScopes?: readonly string[];
 }
 
 /** The guard's verdict: the caller, or the response to send instead. */
@@ -55,15 +67,22 @@ function bearerToken(request: Request): { token?: string; problem?: string } {
   return { token: match[1]! };
 }
 
+/** Scopes as a `scope` value (RFC 6749 §3.3): space-separated, each once, in order. */
+function scopeValue(...lists: ReadonlyArray<readonly string[]>): string {
+  return [...new Set(lists.flat())].join(' ');
+}
+
 /** Makes a guard for one protected endpoint. */
 export function bearerGuard(options: BearerGuardOptions): (request: Request) => Promise<BearerOutcome> {
   const metadata = { resource_metadata: options.resourceMetadataUrl };
+  const wanted = options.challengeScopes ?? options.requiredScopes ?? [];
+  const scope: Record<string, string> = wanted.length > 0 ? { scope: scopeValue(wanted) } : {};
   return async (request) => {
     const { token, problem } = bearerToken(request);
     if (problem) {
       return { ok: false, response: challenge(401, { error: 'invalid_request', error_description: problem, ...metadata }, { error: 'invalid_request', error_description: problem }) };
     }
-    if (!token) return { ok: false, response: challenge(401, metadata, null) };
+    if (!token) return { ok: false, response: challenge(401, { ...scope, ...metadata }, null) };
     let auth: VerifiedAccess;
     try {
       auth = await options.verify(token, options.resource === undefined ? {} : { resource: options.resource });
@@ -72,7 +91,7 @@ export function bearerGuard(options: BearerGuardOptions): (request: Request) => 
       const description = error.code === 'invalid_token' ? error.description : 'the access token could not be verified';
       return {
         ok: false,
-        response: challenge(401, { error: 'invalid_token', error_description: description, ...metadata }, { error: 'invalid_token', error_description: description }),
+        response: challenge(401, { error: 'invalid_token', error_description: description, ...scope, ...metadata }, { error: 'invalid_token', error_description: description }),
       };
     }
     const missing = (options.requiredScopes ?? []).filter((s) => !auth.scopes.includes(s));
@@ -80,7 +99,11 @@ export function bearerGuard(options: BearerGuardOptions): (request: Request) => 
       const description = `the token lacks the scope ${missing.join(' ')}`;
       return {
         ok: false,
-        response: challenge(403, { error: 'insufficient_scope', error_description: description, scope: missing.join(' '), ...metadata }, { error: 'insufficient_scope', error_description: description }),
+        response: challenge(
+          403,
+          { error: 'insufficient_scope', error_description: description, scope: scopeValue(wanted, options.requiredScopes ?? [], auth.scopes), ...metadata },
+          { error: 'insufficient_scope', error_description: description },
+        ),
       };
     }
     return { ok: true, auth };

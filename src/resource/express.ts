@@ -23,6 +23,9 @@ import type { Flowgate } from '../flowgate.js';
 import type { FlowgateAuthInfo } from './auth-info.js';
 import { flowgateListener, nodeBearerGuard, type GuardOptions } from './node-http.js';
 
+/** What {@link requireFlowgateAuth} puts on `req.auth` (the MCP SDK's `AuthInfo` shape). */
+export type { FlowgateAuthInfo };
+
 /**
  * The Express middleware signature, without depending on Express's types. `auth` is
  * `unknown` here so that the middleware fits an Express `Request` whatever declares its

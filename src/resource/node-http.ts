@@ -44,7 +44,14 @@ export function flowgateListener(flowgate: Pick<Flowgate, 'fetch' | 'handles'>, 
 export interface GuardOptions {
   /** The resource this endpoint is (default: flowgate's default resource). */
   readonly resource?: string;
+  /** Scopes every request needs (403 `insufficient_scope` otherwise). */
   readonly requiredScopes?: readonly string[];
+  /**
+   * The scopes the 401/403 challenges name as `scope` (RFC 6750 §3), i.e. what an MCP client
+   * requests. Default: `requiredScopes` when there are any, otherwise the resource's
+   * supported scopes (its `scopes_supported` in the protected resource metadata).
+   */
+  readonly challengeScopes?: readonly string[];
   /** Where this resource's metadata is served (default: the RFC 9728 URL on the resource's origin). */
   readonly resourceMetadataUrl?: string;
 }
@@ -52,11 +59,14 @@ export interface GuardOptions {
 /** Makes the web-standard guard of an endpoint from flowgate and options. */
 export function guardFor(flowgate: Pick<Flowgate, 'verifyAccessToken' | 'settings'>, options: GuardOptions = {}) {
   const resource = options.resource ?? flowgate.settings.defaultResource;
+  const required = options.requiredScopes ?? [];
+  const supported = flowgate.settings.resources.find((r) => r.uri === resource)?.scopes ?? [];
   return bearerGuard({
     verify: (token, o) => flowgate.verifyAccessToken(token, o),
     resource,
     resourceMetadataUrl: options.resourceMetadataUrl ?? protectedResourceMetadataUrl(resource),
-    ...(options.requiredScopes ? { requiredScopes: options.requiredScopes } : {}),
+    requiredScopes: required,
+    challengeScopes: options.challengeScopes ?? (required.length > 0 ? required : supported),
   });
 }
 

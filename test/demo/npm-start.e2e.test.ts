@@ -5,7 +5,8 @@
  * 1. the start page and its built-in demo client in a headless browser: "Start a flow",
  *    Approve, the IdP login as alice/alice, and the result page with `whoami` and the flow's
  *    timeline from the event log; "Refresh tokens" shows the grant's new events;
- * 2. a wrong password shows the IdP's error; Deny shows the access_denied page;
+ * 2. the consent page names the client, the scope and the IdP (its `displayName`); a wrong
+ *    password shows the IdP's error; Deny shows the access_denied page;
  * 3. the official MCP SDK client registers, authorizes and calls `whoami` and `echo`;
  * 4. a second demo on the same port fails with one clear line;
  * 5. SIGINT stops it: exit 0, nothing left listening (SIGTERM: npm-sigterm.e2e.test.ts).
@@ -96,10 +97,10 @@ describe('npm start: flowgate demo', { timeout: 30_000 }, () => {
     const html = await response.text();
     expect(html).toContain('Start a flow');
     expect(html).not.toMatch(/<script|src="http|href="http/);
-    // /mcp is behind flowgate's bearer guard.
+    // /mcp is behind flowgate's bearer guard; the challenge names the scope its tools need.
     const mcp = await fetch(demo.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(mcp.status).toBe(401);
-    expect(mcp.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${demo.url}/.well-known/oauth-protected-resource/mcp"`);
+    expect(mcp.headers.get('www-authenticate')).toBe(`Bearer scope="mcp:tools", resource_metadata="${demo.url}/.well-known/oauth-protected-resource/mcp"`);
   });
 
   it('the built-in demo client: Start a flow, Approve, alice logs in, whoami answers and the timeline shows the flow; refresh adds grant events; whoami again', async () => {
@@ -154,6 +155,19 @@ describe('npm start: flowgate demo', { timeout: 30_000 }, () => {
     expectInOrder(visibleText(called.body), ['3. whoami call at', 'Earlier steps', '1. code exchange', '2. refresh']);
   });
 
+  it("flowgate's consent page names the demo client, the scope and the upstream by its display name", async () => {
+    const result = await new HeadlessBrowser().navigate(`${demo.url}/`, {
+      button: ['Start a flow', 'Approve'],
+      // Stop at the consent form's submission: the page is the consent page.
+      stopAt: (u) => u.origin === demo.url && u.pathname === '/consent' && !u.searchParams.has('flow'),
+    });
+    expect(result.reason).toBe('stopAt');
+    const text = visibleText(result.body);
+    expect(text).toContain('flowgate demo client');
+    expect(text).toContain('you will sign in with the demo IdP and');
+    expect(text).toContain('mcp:tools');
+  });
+
   it('a wrong password shows the IdP’s error on its login form', async () => {
     const result: NavigationResult = await new HeadlessBrowser().navigate(`${demo.url}/`, {
       fields: { username: 'alice', password: 'not-alice' },
@@ -204,6 +218,8 @@ describe('npm start: flowgate demo', { timeout: 30_000 }, () => {
       await client.close();
     }
     expect(provider.browserRuns).toHaveLength(1);
+    // The client asked for mcp:tools (what /mcp's challenge and its metadata name).
+    expect(provider.browserRuns[0]!.authorizationUrl.searchParams.get('scope')).toBe('mcp:tools');
     expect(provider.savedClients).toHaveLength(1);
   });
 

@@ -2,8 +2,9 @@
  * The checks every embedding passes, run against the example file itself (examples/*.ts):
  *
  * 1. discovery: without a token the MCP endpoint answers 401 with
- *    `WWW-Authenticate: Bearer … resource_metadata="…"` (RFC 6750 §3, RFC 9728 §5.1), and the
- *    protected-resource metadata there names flowgate as the authorization server;
+ *    `WWW-Authenticate: Bearer … scope="mcp:tools", resource_metadata="…"` (RFC 6750 §3,
+ *    RFC 9728 §5.1: the scope the endpoint requires, which the MCP client then requests), and
+ *    the protected-resource metadata there names flowgate as the authorization server;
  * 2. the official MCP SDK client completes a cold start and `whoami` reports alice and the
  *    client id it registered;
  * 3. a revoked access token (RFC 7009) is refused at the next request (401 `invalid_token`);
@@ -43,6 +44,7 @@ export function describeAdapter(name: string, start: StartExample): void {
       const prmUrl = `${url}/.well-known/oauth-protected-resource/mcp`;
       expect(call.wwwAuthenticate).toMatch(/^Bearer /);
       expect(call.wwwAuthenticate).toContain(`resource_metadata="${prmUrl}"`);
+      expect(call.wwwAuthenticate).toContain('scope="mcp:tools"');
 
       const prm = await fetch(prmUrl);
       expect(prm.status).toBe(200);

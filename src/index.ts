@@ -37,3 +37,11 @@ export {
 } from './store/index.js';
 export type { Engine } from './engine/engine.js';
 export { replayStream, type ReplayResult, type ReplayStep } from './engine/replay.js';
+export { UPSTREAM_PRESET_NAMES, type UpstreamPresetName } from './upstream/providers/index.js';
+export type {
+  Connect as CimdConnect,
+  ConnectResponse as CimdConnectResponse,
+  ConnectTarget as CimdConnectTarget,
+  Resolve as CimdResolve,
+  ResolvedAddress as CimdResolvedAddress,
+} from './cimd/net.js';

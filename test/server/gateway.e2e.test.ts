@@ -106,7 +106,10 @@ describe('gateway mode', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }),
     });
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${running.url}/.well-known/oauth-protected-resource/mcp"`);
+    // The challenge names what to ask for (RFC 6750 §3): the route requires nothing, so the resource's scopes.
+    expect(response.headers.get('www-authenticate')).toBe(
+      `Bearer scope="mcp:tools", resource_metadata="${running.url}/.well-known/oauth-protected-resource/mcp"`,
+    );
     expect(seen.length).toBe(before);
   });
 

@@ -27,7 +27,8 @@ export interface GatewayRoute {
 
 /** Builds the forwarder of a route. */
 export function gatewayRoute(flowgate: Flowgate, route: Route, options: { identitySecret?: string; timeoutMs: number; clock: () => number }): GatewayRoute {
-  const resource = flowgate.settings.resources.find((r) => r.uri === route.resource)?.uri;
+  const configured = flowgate.settings.resources.find((r) => r.uri === route.resource);
+  const resource = configured?.uri;
   if (!resource) throw new Error(`gateway route ${route.resource} is not one of server.resources`);
   if (route.identity === 'headers' && !options.identitySecret) throw new Error('gateway identity "headers" needs gateway.identitySecret');
   const guard = bearerGuard({
@@ -35,6 +36,8 @@ export function gatewayRoute(flowgate: Flowgate, route: Route, options: { identi
     resource,
     resourceMetadataUrl: protectedResourceMetadataUrl(resource),
     requiredScopes: route.requiredScopes,
+    // RFC 6750 §3 `scope`: what the route requires, else what the resource offers (as the adapters do).
+    challengeScopes: route.requiredScopes.length > 0 ? route.requiredScopes : configured.scopes,
   });
   const path = new URL(resource).pathname;
   const target = new URL(route.target);

@@ -63,23 +63,27 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  let flowgate: Flowgate;
+  let flowgate!: Flowgate;
+  let opened: Flowgate | undefined;
+  let gateway: GatewayRoute[];
+  const clock = options.clock ?? Date.now;
   try {
     const finalConfig = options.configure ? options.configure(url) : config;
     const metrics = options.metrics ?? new FlowgateMetrics({ defaultMetrics: true });
-    flowgate = await createFlowgate(finalConfig, { ...options, logger: log, metrics });
+    flowgate = opened = await createFlowgate(finalConfig, { ...options, logger: log, metrics });
+    gateway = flowgate.config.gateway.routes.map((route) =>
+      gatewayRoute(flowgate, route, {
+        ...(flowgate.config.gateway.identitySecret ? { identitySecret: flowgate.config.gateway.identitySecret } : {}),
+        timeoutMs: flowgate.config.gateway.timeoutMs,
+        clock,
+      }),
+    );
   } catch (error) {
+    // Nothing may keep running after a failed start: the store, then the socket.
+    await opened?.close().catch(() => {});
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw error;
   }
-  const clock = options.clock ?? Date.now;
-  const gateway = flowgate.config.gateway.routes.map((route) =>
-    gatewayRoute(flowgate, route, {
-      ...(flowgate.config.gateway.identitySecret ? { identitySecret: flowgate.config.gateway.identitySecret } : {}),
-      timeoutMs: flowgate.config.gateway.timeoutMs,
-      clock,
-    }),
-  );
   const hostGuard = isLoopbackBind(config.serve.host)
     ? allowedHosts({ port: address.port, issuer: flowgate.settings.issuer, extra: config.serve.allowedHosts })
     : undefined;

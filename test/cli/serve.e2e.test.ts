@@ -238,6 +238,25 @@ describe('flowgate serve', { timeout: 90_000 }, () => {
       for (const text of expected) expect(problems.filter((p) => p.startsWith(`  - ${text}`)), `${text} in\n${stderr}`).toHaveLength(1);
     });
 
+    it('on a gateway route for an unknown resource, or signed headers without a secret: exits (never hangs holding the port)', async () => {
+      const config = baseConfig(dir);
+      config.gateway = { routes: [{ resource: 'http://127.0.0.1:1/elsewhere', target: 'http://127.0.0.1:9/mcp' }] };
+      const file = join(dir, 'gateway-resource.json');
+      writeFileSync(file, JSON.stringify(config));
+      const unknown = await failingServe(['--config', file], {});
+      expect(unknown.exit.code, unknown.proc.stderr()).toBe(1);
+      expect(unknown.proc.stderr()).toMatch(
+        /^flowgate: the configuration is not valid \(1 problem\):\n {2}- gateway\.routes\[\]\.resource: http:\/\/127\.0\.0\.1:1\/elsewhere is not one of server\.resources \(http:\/\/127\.0\.0\.1:\d+\/mcp\)\n$/,
+      );
+      config.gateway = { routes: [{ resource: 'http://127.0.0.1:0/mcp', target: 'http://127.0.0.1:9/mcp', identity: 'headers' }] };
+      config.server = { resources: [{ uri: 'http://127.0.0.1:0/mcp' }] };
+      writeFileSync(file, JSON.stringify(config));
+      const secretless = await failingServe(['--config', file], {});
+      expect(secretless.exit.code, secretless.proc.stderr()).toBe(1);
+      expect(secretless.proc.stderr()).toMatch(/gateway\.identitySecret: route .* needs gateway\.identitySecret/);
+      expect(secretless.proc.stderr()).not.toMatch(/\n\s+at /);
+    });
+
     it('on an http issuer that is not loopback', async () => {
       const file = join(dir, 'issuer.json');
       writeFileSync(file, JSON.stringify(baseConfig(dir)));

@@ -10,6 +10,7 @@
 import type { z } from 'zod';
 import type { gatewayRouteSchema } from '../../config/serve-schema.js';
 import type { Flowgate } from '../../flowgate.js';
+import { ConfigError } from '../../config/errors.js';
 import { bearerGuard } from '../../resource/bearer-guard.js';
 import { protectedResourceMetadataUrl } from '../../resource/protected-resource-metadata.js';
 import { IDENTITY_HEADERS, identityHeaders, identityJwt } from './identity.js';
@@ -29,8 +30,15 @@ export interface GatewayRoute {
 export function gatewayRoute(flowgate: Flowgate, route: Route, options: { identitySecret?: string; timeoutMs: number; clock: () => number }): GatewayRoute {
   const configured = flowgate.settings.resources.find((r) => r.uri === route.resource);
   const resource = configured?.uri;
-  if (!resource) throw new Error(`gateway route ${route.resource} is not one of server.resources`);
-  if (route.identity === 'headers' && !options.identitySecret) throw new Error('gateway identity "headers" needs gateway.identitySecret');
+  if (!resource) {
+    const known = flowgate.settings.resources.map((r) => r.uri).join(', ');
+    throw new ConfigError([{ path: 'gateway.routes[].resource', message: `${route.resource} is not one of server.resources (${known})` }]);
+  }
+  if (route.identity === 'headers' && !options.identitySecret) {
+    throw new ConfigError([
+      { path: 'gateway.identitySecret', message: `route ${route.resource} passes the identity in signed headers, which needs gateway.identitySecret (or FLOWGATE_GATEWAY_IDENTITY_SECRET)` },
+    ]);
+  }
   const guard = bearerGuard({
     verify: (token, o) => flowgate.verifyAccessToken(token, o),
     resource,

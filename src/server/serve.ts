@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { FlowgateConfig } from '../config/schema.js';
 import { createFlowgate, type Flowgate, type FlowgateOptions } from '../flowgate.js';
 import { gatewayRoute, type GatewayRoute } from './gateway/forward.js';
-import { allowedHosts, checkHost, isLoopbackBind } from './host-guard.js';
+import { allowedHosts, checkHost, checkOrigin, isLoopbackBind } from './host-guard.js';
 import { FlowgateMetrics } from './metrics.js';
 import { createLogger, withRequestId } from './request-context.js';
 
@@ -105,7 +105,7 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
       inFlight++;
       let response: Response;
       try {
-        response = (hostGuard && checkHost(request, hostGuard)) || (await dispatch(request, url, env));
+        response = (hostGuard && (checkHost(request, hostGuard) ?? checkOrigin(request, hostGuard))) || (await dispatch(request, url, env));
       } catch (error) {
         log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'unhandled error');
         response = new Response(JSON.stringify({ error: 'server_error', error_description: 'the server could not complete the request' }), {

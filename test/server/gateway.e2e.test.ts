@@ -3,7 +3,8 @@
  * requests — streaming responses included — to an MCP server that knows nothing about
  * OAuth; it only verifies flowgate's short-lived identity JWT with flowgate's JWKS. An
  * unauthenticated request never reaches the MCP server, and the client's bearer token is
- * never forwarded.
+ * never forwarded. On loopback, foreign Hosts and foreign browser Origins are refused
+ * (checked by hand: without `checkOrigin` in serve.ts the Origin test fails).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -141,6 +142,17 @@ describe('gateway mode', () => {
     const forwarded = seen.filter((s) => s.subject === 'alice');
     expect(forwarded.length).toBeGreaterThan(0);
     expect(forwarded.every((s) => s.authorization === undefined)).toBe(true);
+  });
+
+  it('on loopback, refuses a browser request from a foreign Origin, and accepts loopback pages (an MCP Inspector)', async () => {
+    const from = (origin: string) => fetch(`${running.url}/.well-known/oauth-authorization-server`, { headers: { origin } });
+    const foreign = await from('https://evil.example');
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as any).error_description).toBe('unexpected Origin header');
+    expect((await from('null')).status).toBe(403);
+    for (const origin of ['http://localhost:6274', 'http://127.0.0.1:6274', new URL(running.url).origin]) {
+      expect((await from(origin)).status, origin).toBe(200);
+    }
   });
 
   it('serves /healthz and Prometheus /metrics, and refuses a foreign Host (DNS rebinding)', async () => {

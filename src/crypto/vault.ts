@@ -9,6 +9,13 @@
  * Unwrapped keys are cached briefly; a new data key can be written in the same transaction
  * as the events that use it ({@link Vault.prepareKey}).
  *
+ * A key id names a key *slot* with generations: generation 1 is the row `keyId` itself,
+ * later ones `keyId#2`, `keyId#3` … A destroyed key stays destroyed (its row keeps its
+ * `destroyed_at`); when the slot is needed again (a forgotten user signs in anew),
+ * {@link Vault.prepareKey} starts the next generation. Values are sealed with the current
+ * generation and name it in their header, so they open with exactly the key that sealed
+ * them, and read as erased once that generation was destroyed.
+ *
  * @module
  */
 import { createHmac, randomBytes } from 'node:crypto';
@@ -59,6 +66,19 @@ export function subjectKeyId(subjectRef: string): string {
   return `subject:${subjectRef}`;
 }
 
+/** The row id of generation `generation` of key slot `keyId` (see the module comment). */
+function generationId(keyId: string, generation: number): string {
+  return generation === 1 ? keyId : `${keyId}#${generation}`;
+}
+
+/** The generation of `rowId` in slot `keyId`, or undefined when the row is not of that slot. */
+function generationOf(keyId: string, rowId: string): number | undefined {
+  if (rowId === keyId) return 1;
+  if (!rowId.startsWith(`${keyId}#`)) return undefined;
+  const suffix = rowId.slice(keyId.length + 1);
+  return /^[1-9][0-9]*$/.test(suffix) && Number(suffix) >= 2 ? Number(suffix) : undefined;
+}
+
 function seal(key: Uint8Array, kid: string, purpose: string, plaintext: string): string {
   return encryptCompactDir(key, { kid, fgp: purpose }, plaintext);
 }
@@ -80,6 +100,18 @@ function open(key: Uint8Array, kid: string, purpose: string, sealed: string): st
   }
 }
 
+/** The key row a sealed value names in its header. */
+function sealedRowId(sealed: string): string {
+  let header: Record<string, unknown>;
+  try {
+    header = decodeJweHeader(sealed);
+  } catch (error) {
+    throw new SealError('not a sealed value', { cause: error });
+  }
+  if (typeof header.kid !== 'string') throw new SealError('a sealed value without a key id');
+  return header.kid;
+}
+
 interface CachedKey {
   readonly raw: Uint8Array;
   readonly until: number;
@@ -88,6 +120,8 @@ interface CachedKey {
 /** Data keys: created on demand, cached briefly, destroyable. */
 export class Vault {
   readonly #cache = new Map<string, CachedKey>();
+  /** Key slot → the row id of its current generation, for the cache lifetime. */
+  readonly #current = new Map<string, { readonly rowId: string; readonly until: number }>();
   readonly #master: Uint8Array;
 
   constructor(
@@ -129,33 +163,63 @@ export class Vault {
     return this.#remember(keyId, new Uint8Array(Buffer.from(unwrapped, 'base64url')));
   }
 
+  /** The generations of slot `keyId` in the table, newest first. */
+  async #generations(keyId: string): Promise<Array<{ rowId: string; generation: number; live: boolean }>> {
+    // A range on the primary key, not LIKE: ids may hold `_`, a LIKE wildcard.
+    const rows = await this.db
+      .selectFrom('data_keys')
+      .select(['key_id', 'wrapped_key', 'destroyed_at'])
+      .where((eb) => eb.or([eb('key_id', '=', keyId), eb.and([eb('key_id', '>', `${keyId}#`), eb('key_id', '<', `${keyId}$`)])]))
+      .execute();
+    return rows
+      .map((r) => ({ rowId: r.key_id as string, generation: generationOf(keyId, r.key_id as string), live: r.destroyed_at === null && r.wrapped_key !== null }))
+      .filter((r): r is { rowId: string; generation: number; live: boolean } => r.generation !== undefined)
+      .sort((a, b) => b.generation - a.generation);
+  }
+
+  /** The row id of the current generation of slot `keyId` (generation 1 when there is none yet). */
+  async #currentRow(keyId: string): Promise<{ rowId: string; generation: number; exists: boolean }> {
+    const hit = this.#current.get(keyId);
+    if (hit && hit.until > this.now()) return { rowId: hit.rowId, generation: generationOf(keyId, hit.rowId)!, exists: true };
+    const newest = (await this.#generations(keyId))[0];
+    if (!newest) return { rowId: keyId, generation: 1, exists: false };
+    this.#current.set(keyId, { rowId: newest.rowId, until: this.now() + CACHE_TTL_MS });
+    return { rowId: newest.rowId, generation: newest.generation, exists: true };
+  }
+
   /**
-   * Makes sure data key `keyId` exists. When it does not, a new key is created in memory and
-   * returned as a {@link PendingKey} that the caller writes in the same transaction as the
-   * first events sealed with it; otherwise undefined.
+   * Makes sure data key `keyId` has a live generation. When it does not (no key yet, or
+   * the current one was destroyed), a new generation is created in memory and returned as
+   * a {@link PendingKey} that the caller writes in the same transaction as the first
+   * events sealed with it; otherwise undefined.
    */
   async prepareKey(keyId: string): Promise<PendingKey | undefined> {
-    if (await this.#load(keyId)) return undefined;
+    const current = await this.#currentRow(keyId);
+    if (current.exists && (await this.#load(current.rowId))) return undefined;
+    const rowId = current.exists ? generationId(keyId, current.generation + 1) : keyId;
     const raw = new Uint8Array(randomBytes(32));
-    const wrapped = this.#wrap(keyId, raw);
-    this.#remember(keyId, raw);
+    const wrapped = this.#wrap(rowId, raw);
+    this.#remember(rowId, raw);
+    this.#current.set(keyId, { rowId, until: this.now() + CACHE_TTL_MS });
+    const forget = () => {
+      this.#cache.delete(rowId);
+      this.#current.delete(keyId);
+    };
     return {
       keyId,
       write: async (trx) => {
         const inserted = await trx
           .insertInto('data_keys')
-          .values({ key_id: keyId, wrapped_key: wrapped, created_at: this.now(), destroyed_at: null })
+          .values({ key_id: rowId, wrapped_key: wrapped, created_at: this.now(), destroyed_at: null })
           .onConflict((oc) => oc.column('key_id').doNothing())
           .returning('key_id')
           .execute();
         if (inserted.length === 0) {
-          this.#cache.delete(keyId);
-          throw new ConcurrencyError(`key:${keyId}`, 0, 1);
+          forget();
+          throw new ConcurrencyError(`key:${rowId}`, 0, 1);
         }
       },
-      discard: () => {
-        this.#cache.delete(keyId);
-      },
+      discard: forget,
     };
   }
 
@@ -170,18 +234,26 @@ export class Vault {
       .execute();
   }
 
-  /** Seals `plaintext` with data key `keyId` (which must exist, or be pending) for `purpose`. */
+  /** Seals `plaintext` with the current generation of data key `keyId` (which must exist, or be pending) for `purpose`. */
   async seal(keyId: string, purpose: SealPurpose, plaintext: string): Promise<string> {
-    const key = await this.#load(keyId);
+    const { rowId } = await this.#currentRow(keyId);
+    const key = await this.#load(rowId);
     if (!key) throw new SealError(`data key ${keyId} does not exist or was destroyed`);
-    return seal(key.raw, keyId, purpose, plaintext);
+    return seal(key.raw, rowId, purpose, plaintext);
   }
 
-  /** Opens a sealed value; `{ ok: false, reason: 'erased' }` when its key was destroyed. */
+  /**
+   * Opens a value sealed with (a generation of) data key `keyId`; `{ ok: false, reason:
+   * 'erased' }` when the generation that sealed it was destroyed (or is not in this store).
+   */
   async open(keyId: string, purpose: SealPurpose, sealed: string): Promise<Opened> {
-    const key = await this.#load(keyId);
+    const rowId = sealedRowId(sealed);
+    if (generationOf(keyId, rowId) === undefined) {
+      throw new SealError(`sealed for ${rowId}, not ${keyId}`);
+    }
+    const key = await this.#load(rowId);
     if (!key) return { ok: false, reason: 'erased' };
-    return { ok: true, value: open(key.raw, keyId, purpose, sealed) };
+    return { ok: true, value: open(key.raw, rowId, purpose, sealed) };
   }
 
   /**
@@ -199,15 +271,19 @@ export class Vault {
   }
 
   /**
-   * Destroys data key `keyId`: everything sealed with it is unreadable from now on, in
-   * this process at once and in other instances within the cache lifetime (30 s).
+   * Destroys data key `keyId`, every live generation of it: everything sealed with it is
+   * unreadable from now on, in this process at once and in other instances within the
+   * cache lifetime (30 s). False when nothing was live.
    */
   async destroy(keyId: string): Promise<boolean> {
-    this.#cache.delete(keyId);
+    const live = (await this.#generations(keyId)).filter((g) => g.live).map((g) => g.rowId);
+    this.#current.delete(keyId);
+    for (const id of [...this.#cache.keys()]) if (generationOf(keyId, id) !== undefined) this.#cache.delete(id);
+    if (live.length === 0) return false;
     const result = await this.db
       .updateTable('data_keys')
       .set({ wrapped_key: null, destroyed_at: this.now() })
-      .where('key_id', '=', keyId)
+      .where('key_id', 'in', live)
       .where('destroyed_at', 'is', null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;

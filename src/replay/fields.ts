@@ -11,14 +11,20 @@
  *
  * @module
  */
+import type { Kysely } from 'kysely';
+import { decodeJweHeader } from '../crypto/jwe-dir.js';
 import { subjectKeyId, type SealPurpose, type Vault } from '../crypto/vault.js';
 import type { JsonValue } from '../events/canonical-json.js';
 
 /** A personal field, opened or not. */
 export type PersonalValue =
   | { readonly status: 'open'; readonly value: JsonValue }
+  /** Its subject key was destroyed (`flowgate forget`). */
   | { readonly status: 'erased' }
-  /** No vault to open it with (or the value does not open: changed, or sealed elsewhere). */
+  /**
+   * `sealed`: no vault to open it with, or a store that never held its key (an import
+   * without the keys file); `unreadable`: the value does not open with its key (changed).
+   */
   | { readonly status: 'sealed' | 'unreadable' };
 
 /** An event's fields, sorted into the three kinds. */
@@ -40,26 +46,54 @@ export function isSealedField(name: string): boolean {
   return /Sealed$/.test(name);
 }
 
-async function openPersonal(vault: Vault | undefined, subjectRef: unknown, purpose: SealPurpose, sealed: string, json: boolean): Promise<PersonalValue> {
-  if (!vault || typeof subjectRef !== 'string') return { status: 'sealed' };
-  try {
-    const opened = await vault.open(subjectKeyId(subjectRef), purpose, sealed);
-    if (!opened.ok) return { status: 'erased' };
-    return { status: 'open', value: json ? (JSON.parse(opened.value) as JsonValue) : opened.value };
-  } catch {
-    return { status: 'unreadable' };
+/**
+ * Opens personal values with a vault, telling a destroyed subject key (`erased`) from one
+ * this store does not hold at all (`sealed`: e.g. a log imported without its keys file),
+ * which the vault alone reports alike.
+ */
+export class PersonalOpener {
+  readonly #destroyed = new Map<string, boolean>();
+
+  constructor(
+    private readonly vault: Vault,
+    private readonly db: Kysely<any>,
+  ) {}
+
+  /** Opens a value sealed with the key of `subjectRef` for `purpose` (`json`: parse it). */
+  async open(subjectRef: unknown, purpose: SealPurpose, sealed: string, json: boolean): Promise<PersonalValue> {
+    if (typeof subjectRef !== 'string') return { status: 'unreadable' };
+    const keyId = subjectKeyId(subjectRef);
+    try {
+      const opened = await this.vault.open(keyId, purpose, sealed);
+      if (opened.ok) return { status: 'open', value: json ? (JSON.parse(opened.value) as JsonValue) : opened.value };
+    } catch {
+      return { status: 'unreadable' };
+    }
+    // The row that sealed it: the subject key's generation named in the value's header.
+    const rowId = decodeJweHeader(sealed).kid;
+    return (await this.#wasDestroyed(typeof rowId === 'string' ? rowId : keyId)) ? { status: 'erased' } : { status: 'sealed' };
+  }
+
+  async #wasDestroyed(keyId: string): Promise<boolean> {
+    let destroyed = this.#destroyed.get(keyId);
+    if (destroyed === undefined) {
+      const row = await this.db.selectFrom('data_keys').select('destroyed_at').where('key_id', '=', keyId).executeTakeFirst();
+      destroyed = row !== undefined && row.destroyed_at !== null;
+      this.#destroyed.set(keyId, destroyed);
+    }
+    return destroyed;
   }
 }
 
-/** Sorts an event payload's fields; personal ones are opened with `vault` when given. */
-export async function eventFields(data: JsonValue, vault?: Vault): Promise<EventFields> {
+/** Sorts an event payload's fields; personal ones are opened with `opener` when given. */
+export async function eventFields(data: JsonValue, opener?: PersonalOpener): Promise<EventFields> {
   const plain: Record<string, JsonValue> = {};
   const secret: string[] = [];
   const personal: Record<string, PersonalValue> = {};
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return { plain, secret, personal };
   for (const [key, p] of Object.entries(PERSONAL)) {
     const value = data[key];
-    if (typeof value === 'string') personal[p.name] = await openPersonal(vault, data.subjectRef, p.purpose, value, p.json);
+    if (typeof value === 'string') personal[p.name] = opener ? await opener.open(data.subjectRef, p.purpose, value, p.json) : { status: 'sealed' };
   }
   for (const [key, value] of Object.entries(data)) {
     if (PERSONAL[key]) continue;

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { Kysely } from 'kysely';
-import { subjectKeyId, type Vault } from '../crypto/vault.js';
-import type { PersonalValue } from './fields.js';
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import type { Vault } from '../crypto/vault.js';
+import { PersonalOpener, type PersonalValue } from './fields.js';
 
 /** Stream categories. */
 export type StreamKind = 'flow' | 'grant' | 'client';
@@ -54,6 +54,15 @@ interface Candidate {
 
 const GRANT_STATUS_OF: Record<string, string> = { live: 'active', revoked: 'revoked', expired: 'expired', reuse_detected: 'revoked' };
 
+/**
+ * Whether the stream `<category>:<id column>` has an event at or after `since`: asked of
+ * the log itself, since the views' own times do not move on every event (a grant's
+ * revocation or a client's deletion leaves `last_used_at` alone).
+ */
+function activeSince(category: StreamKind, idColumn: string, since: number): Expression<SqlBool> {
+  return sql<SqlBool>`exists (select 1 from events e where e.stream_id = ${`${category}:`} || ${sql.ref(idColumn)} and e.occurred_at >= ${since})`;
+}
+
 function stateMatches(state: string, wanted: string | undefined): boolean {
   return wanted === undefined || state === wanted || state.startsWith(`${wanted}.`);
 }
@@ -77,6 +86,7 @@ async function candidates(db: Kysely<any>, filter: StreamFilter, perKind: number
     let q = db.selectFrom('grants').select(['grant_id', 'flow_id', 'client_id', 'subject_ref']).orderBy('created_at', 'desc').limit(perKind);
     if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
     if (filter.subjectRef !== undefined) q = q.where('subject_ref', '=', filter.subjectRef);
+    if (filter.since !== undefined) q = q.where(activeSince('grant', 'grants.grant_id', filter.since));
     if (filter.until !== undefined) q = q.where('created_at', '<', filter.until);
     if (grantStatus !== undefined) q = q.where('status', '=', grantStatus);
     for (const r of await q.execute()) {
@@ -86,9 +96,9 @@ async function candidates(db: Kysely<any>, filter: StreamFilter, perKind: number
   if (kinds.includes('client') && filter.subjectRef === undefined) {
     let q = db.selectFrom('clients').select(['client_id']).orderBy('last_used_at', 'desc').limit(perKind);
     if (filter.clientId !== undefined) q = q.where('client_id', '=', filter.clientId);
-    if (filter.since !== undefined) q = q.where('last_used_at', '>=', filter.since);
+    if (filter.since !== undefined) q = q.where(activeSince('client', 'clients.client_id', filter.since));
     if (filter.until !== undefined) q = q.where('registered_at', '<', filter.until);
-    if (filter.state !== undefined) q = q.where('status', '=', filter.state);
+    if (filter.state !== undefined) q = q.where('status', '=', filter.state.split('.')[0]!);
     for (const r of await q.execute()) {
       out.push({ streamId: `client:${r.client_id}`, kind: 'client', clientId: r.client_id, subjectRef: null, flowId: null });
     }
@@ -135,6 +145,7 @@ async function factsOf(db: Kysely<any>, streamIds: readonly string[]): Promise<M
 /** The subjects of some flows, opened with their subject keys (erased once forgotten). */
 async function subjectsOf(db: Kysely<any>, vault: Vault | undefined, flowIds: readonly string[]): Promise<Map<string, PersonalValue>> {
   const subjects = new Map<string, PersonalValue>();
+  const opener = vault ? new PersonalOpener(vault, db) : undefined;
   for (let i = 0; i < flowIds.length; i += 500) {
     const rows = await db
       .selectFrom('events')
@@ -148,15 +159,7 @@ async function subjectsOf(db: Kysely<any>, vault: Vault | undefined, flowIds: re
       .execute();
     for (const r of rows) {
       const data = JSON.parse(r.data) as { subjectRef: string; subjectSealed: string };
-      let value: PersonalValue = { status: 'sealed' };
-      if (vault) {
-        try {
-          const opened = await vault.open(subjectKeyId(data.subjectRef), 'subject', data.subjectSealed);
-          value = opened.ok ? { status: 'open', value: opened.value } : { status: 'erased' };
-        } catch {
-          value = { status: 'unreadable' };
-        }
-      }
+      const value: PersonalValue = opener ? await opener.open(data.subjectRef, 'subject', data.subjectSealed, false) : { status: 'sealed' };
       subjects.set((r.stream_id as string).slice('flow:'.length), value);
     }
   }

@@ -12,7 +12,7 @@ import { replayEvents } from '../engine/replay.js';
 import { FlowgateError } from '../errors/flowgate-error.js';
 import type { EventStore } from '../store/event-store.js';
 import type { StoredEvent } from '../store/types.js';
-import { eventFields, type EventFields } from './fields.js';
+import { eventFields, PersonalOpener, type EventFields } from './fields.js';
 
 /** One event of a timeline. */
 export interface TimelineEntry {
@@ -56,7 +56,7 @@ export class StreamNotFoundError extends FlowgateError {
 export async function timelineOf(
   streamId: string,
   events: readonly StoredEvent[],
-  options: { readonly vault?: Vault; readonly checkpoint?: Timeline['checkpoint'] } = {},
+  options: { readonly opener?: PersonalOpener; readonly checkpoint?: Timeline['checkpoint'] } = {},
 ): Promise<Timeline> {
   const checkpoint = options.checkpoint ?? null;
   const entries: TimelineEntry[] = [];
@@ -64,14 +64,14 @@ export async function timelineOf(
     // The machine cannot be re-folded from the middle: show the recorded states.
     for (const event of events) {
       const m = event.metadata.machine as { from?: unknown; to?: unknown } | undefined;
-      entries.push(await entryOf(event, String(m?.from ?? '?'), typeof m?.to === 'string' ? m.to : null, true, false, options.vault));
+      entries.push(await entryOf(event, String(m?.from ?? '?'), typeof m?.to === 'string' ? m.to : null, true, false, options.opener));
     }
     const last = entries.at(-1);
     return { streamId, machine: machineOf(events[0]), finalState: last?.after ?? null, entries, checkpoint };
   }
   const replay = replayEvents(streamId, events);
   for (const step of replay.steps) {
-    entries.push(await entryOf(step.event, step.before, step.after, step.legal, step.drift, options.vault));
+    entries.push(await entryOf(step.event, step.before, step.after, step.legal, step.drift, options.opener));
   }
   return { streamId, machine: replay.machine, finalState: replay.finalState, entries, checkpoint: null };
 }
@@ -87,7 +87,7 @@ async function entryOf(
   after: string | null,
   legal: boolean,
   drift: boolean,
-  vault: Vault | undefined,
+  opener: PersonalOpener | undefined,
 ): Promise<TimelineEntry> {
   const commandId = event.metadata.commandId;
   return {
@@ -100,7 +100,7 @@ async function entryOf(
     legal,
     drift,
     commandId: typeof commandId === 'string' ? commandId : null,
-    fields: await eventFields(event.data, vault),
+    fields: await eventFields(event.data, opener),
   };
 }
 
@@ -114,5 +114,5 @@ export async function readTimeline(store: EventStore, streamId: string, options:
     .executeTakeFirst();
   const checkpoint = row ? { throughVersion: Number(row.through_version), createdAt: Number(row.created_at) } : null;
   if (events.length === 0) throw new StreamNotFoundError(streamId, checkpoint ?? undefined);
-  return timelineOf(streamId, events, { ...(options.vault ? { vault: options.vault } : {}), checkpoint });
+  return timelineOf(streamId, events, { ...(options.vault ? { opener: new PersonalOpener(options.vault, store.db) } : {}), checkpoint });
 }

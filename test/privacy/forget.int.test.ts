@@ -11,16 +11,31 @@
  * - destroying the grant keys in src/cli/commands/forget.ts: "no sealed value of hers
  *   opens" failed on her upstream token sets (which may hold an ID token with her claims);
  * - revoking her live grants: "revokes her live grant" failed.
+ *
+ * A forgotten user who signs in again gets a new generation of her subject key
+ * (src/crypto/vault.ts); before generations, that sign-in failed for good with a
+ * ConcurrencyError on the destroyed key's row (the last test, watched failing).
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/audit/index.js';
 import { forgetSubjectRef } from '../../src/cli/commands/forget.js';
-import { grantKeyId, subjectKeyId, type SealPurpose } from '../../src/crypto/vault.js';
+import { parseMasterKey } from '../../src/crypto/master-key.js';
+import { grantKeyId, subjectKeyId, Vault, type SealPurpose } from '../../src/crypto/vault.js';
 import { subjectRefOf } from '../../src/engine/subject-ref.js';
 import { readTimeline } from '../../src/replay/timeline.js';
+import { exportLog } from '../../src/store/export.js';
+import { importLog } from '../../src/store/import.js';
+import { exportKeys, parseKeyFile } from '../../src/store/key-file.js';
+import { fileSink } from '../../src/store/line-sink.js';
 import { storeTargets } from '../support/stores.js';
-import { openScenarioEngine, writeScenario, ISSUER, type Scenario, type ScenarioEngine } from '../replay/support/scenario.js';
+import { clientSide, flowToCode } from '../support/flows.js';
+import { CLIENT_ID, openScenarioEngine, writeScenario, ISSUER, type Scenario, type ScenarioEngine } from '../replay/support/scenario.js';
+
+const REDIRECT = 'http://127.0.0.1:53682/callback';
 
 const PURPOSE: Record<string, SealPurpose> = {
   subjectSealed: 'subject',
@@ -125,6 +140,49 @@ for (const target of storeTargets()) {
       const again = await forgetSubjectRef(s.engine, s.vault, alice);
       expect(again).toMatchObject({ revoked: [], keysDestroyed: 0, alreadyForgotten: true });
       expect(await forgetSubjectRef(s.engine, s.vault, await subjectRefOf(s.vault, ISSUER, 'nobody'))).toBeUndefined();
+    });
+    it('an export made after the erasure restores her as erased, with no key of hers', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'flowgate-forget-export-'));
+      const restored = await target.open();
+      try {
+        await exportLog(s.store, fileSink(join(dir, 'log.jsonl')));
+        await exportKeys(s.store.db, fileSink(join(dir, 'keys.jsonl')), s.clock.now());
+        const keysText = readFileSync(join(dir, 'keys.jsonl'), 'utf8');
+        const hers = keysText.split('\n').filter((l) => l.includes(`"keyId":"${subjectKeyId(alice)}"`));
+        expect(hers).toHaveLength(1);
+        expect(JSON.parse(hers[0]!)).toMatchObject({ wrappedKey: null, destroyedAt: s.clock.now() });
+        await importLog(restored.store, join(dir, 'log.jsonl'), { keys: parseKeyFile(keysText, 'keys.jsonl') });
+        const vault = new Vault(restored.store.db, parseMasterKey(s.masterKey));
+        const received = (await readTimeline(restored.store, scenario.live.flow, { vault })).entries.find((e) => e.type === 'upstream.tokens_received')!;
+        expect(received.fields.personal).toEqual({ subject: { status: 'erased' }, claims: { status: 'erased' } });
+        const bobs = (await readTimeline(restored.store, scenario.revoked.flow, { vault })).entries.find((e) => e.type === 'upstream.tokens_received')!;
+        expect(bobs.fields.personal.subject).toEqual({ status: 'open', value: 'bob' });
+      } finally {
+        await restored.dispose();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    // Runs last: she signs in again.
+    it('lets her sign in again under a new key generation, which the next forget erases too', async () => {
+      const side = clientSide(CLIENT_ID, REDIRECT);
+      const f = await flowToCode(s.engine, side, { subject: 'alice' });
+      const newFlow = `flow:${f.started.flowId}`;
+      const subjectOf = async (flow: string) =>
+        (await readTimeline(s.store, flow, { vault: s.vault })).entries.find((e) => e.type === 'upstream.tokens_received')!.fields.personal.subject;
+      expect(await subjectOf(newFlow)).toEqual({ status: 'open', value: 'alice' });
+      expect(await subjectOf(scenario.live.flow)).toEqual({ status: 'erased' });
+      const rows = (await s.store.db.selectFrom('data_keys').select(['key_id', 'destroyed_at']).orderBy('key_id').execute()).filter((r) =>
+        (r.key_id as string).startsWith(subjectKeyId(alice)),
+      );
+      expect(rows.map((r) => [r.key_id, r.destroyed_at === null])).toEqual([
+        [subjectKeyId(alice), false],
+        [`${subjectKeyId(alice)}#2`, true],
+      ]);
+      const third = await forgetSubjectRef(s.engine, s.vault, alice);
+      expect(third).toMatchObject({ flows: 3, alreadyForgotten: false });
+      expect(await subjectOf(newFlow)).toEqual({ status: 'erased' });
+      expect(await s.store.verifyChain()).toEqual([]);
     });
   });
 }

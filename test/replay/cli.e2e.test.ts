@@ -61,6 +61,22 @@ describe('flowgate replay, flows, export, import, report, prune, verify-archive 
     expect(expired.map((f) => f.streamId)).toEqual([scenario.abandoned.flow]);
     const none = cli('flows', '--since', '2030-01-01T00:00:00Z');
     expect(none.stdout.trim()).toBe('flowgate: no streams match');
+    const byClient = JSON.parse(cli('flows', '--client', 'client-replay', '--json').stdout) as Array<{ streamId: string; firstAt: string }>;
+    expect(byClient).toHaveLength(9);
+    const liveStart = Date.parse(byClient.find((f) => f.streamId === scenario.live.flow)!.firstAt);
+    const until = new Date(liveStart + 1).toISOString();
+    const early = JSON.parse(cli('flows', '--client', 'client-replay', '--until', until, '--json').stdout) as Array<{ streamId: string }>;
+    expect(early.map((f) => f.streamId).sort()).toEqual([scenario.client, scenario.live.flow].sort());
+    expect(cli('flows', '--client', 'nobody').stdout.trim()).toBe('flowgate: no streams match');
+  });
+
+  it('exports a time window for reading, which import refuses', () => {
+    const file = join(dir, 'window.jsonl');
+    const run = cli('export', '--since', '2026-01-01T00:00:00Z', '--until', '2030-01-01T00:00:00Z', '--out', file);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/^flowgate: exported 41 event\(s\) of 9 stream\(s\) \(positions 1–41\), a time window: for reading, not for import to /);
+    expectOneLineFailure(flowgate(['import', file], { ...env, FLOWGATE_DATA_DIR: join(dir, 'window-restore') }), /is a partial export \(a time window\)/);
+    expectOneLineFailure(cli('export', '--since', '2030-01-01T00:00:00Z', '--until', '2026-01-01T00:00:00Z'), /--since must be before --until/);
   });
 
   it('exports with keys and imports into an empty store that audits clean; refuses a non-empty one', () => {

@@ -13,7 +13,9 @@
  * - the re-hash of each line in src/store/import.ts (`eventLineProblem`): "refuses a changed
  *   line" failed (the import succeeded);
  * - the emptiness check (`assertEmpty`): "refuses a store that is not empty" failed;
- * - the global-position order check: "refuses … reordered lines" failed (imported).
+ * - the global-position order check: "refuses … reordered lines" failed (imported);
+ * - the destroyed-key check of `PersonalOpener` (src/replay/fields.ts): "restores without
+ *   the keys file" failed (the subject read `(erased)` though nobody forgot it).
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ import { Vault } from '../../src/crypto/vault.js';
 import { Keyring } from '../../src/keys/keyring.js';
 import { keyringOptionsFrom } from '../../src/keys/settings.js';
 import { PROJECTIONS } from '../../src/projections/index.js';
+import { findStreams } from '../../src/replay/find-streams.js';
 import { readTimeline } from '../../src/replay/timeline.js';
 import { exportLog } from '../../src/store/export.js';
 import { importLog, ImportRefusedError } from '../../src/store/import.js';
@@ -128,6 +131,20 @@ for (const [from, to] of routes) {
       expect(appended.streams[0]!.events[0]!.globalPosition).toBeGreaterThan(Number(JSON.parse(lines.at(-3)!).position));
     });
 
+    it('restores without the keys file: personal data stays sealed, and is not reported as erased', async () => {
+      const target = await fresh();
+      const summary = await importLog(target.store, exportFile);
+      expect(summary.keys).toBeNull();
+      expect(await count(target.store, 'data_keys')).toBe(0);
+      const vault = new Vault(target.store.db, parseMasterKey(s.masterKey));
+      const timeline = await readTimeline(target.store, scenario.live.flow, { vault });
+      const received = timeline.entries.find((e) => e.type === 'upstream.tokens_received')!;
+      expect(received.fields.personal).toEqual({ subject: { status: 'sealed' }, claims: { status: 'sealed' } });
+      expect(await findStreams(target.store.db, { kinds: ['flow'], state: 'code_redeemed' }, vault)).toSatisfy((found: Array<{ subject: unknown }>) =>
+        found.every((f) => JSON.stringify(f.subject) === '{"status":"sealed"}'),
+      );
+    });
+
     it('refuses a store that is not empty', async () => {
       const target = await fresh();
       await target.store.append('test:x', 0, [{ eventId: '00000000-0000-8000-8000-00000000a002', type: 'test.happened', data: {}, occurredAt: 1 }]);
@@ -186,6 +203,23 @@ for (const [from, to] of routes) {
         new RegExp(`line ${i + 2}: global position \\d+ after \\d+: the lines are out of order`),
       );
       await refusedWith('truncated', (l) => l.slice(0, -1), /no end line: the file is truncated/);
+    });
+
+    it('exports a window: exactly the events in [since, until), in global order, without checkpoints or anchors', async () => {
+      const all = await s.store.db.selectFrom('events').select(['global_position', 'occurred_at']).orderBy('global_position').execute();
+      const times = [...new Set(all.map((r) => Number(r.occurred_at)))].sort((a, b) => a - b);
+      const since = times[2]!;
+      const until = times[times.length - 3]!;
+      const expected = all.filter((r) => Number(r.occurred_at) >= since && Number(r.occurred_at) < until).map((r) => Number(r.global_position));
+      expect(expected.length).toBeGreaterThan(0);
+      expect(expected.length).toBeLessThan(all.length);
+      const file = join(dir, 'between.jsonl');
+      const summary = await exportLog(s.store, fileSink(file), { since, until });
+      const body = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { kind: string; position?: number });
+      expect(body[0]).toMatchObject({ kind: 'header', since, until });
+      expect(body.filter((l) => l.kind === 'event').map((l) => l.position)).toEqual(expected);
+      expect(body.filter((l) => l.kind === 'checkpoint' || l.kind === 'anchor')).toEqual([]);
+      expect(summary).toMatchObject({ events: expected.length, firstPosition: expected[0], lastPosition: expected.at(-1), window: true });
     });
 
     it('refuses a partial export and keys wrapped by another master key', async () => {

@@ -5,7 +5,10 @@
  *
  * Protection checked by mutation: with the `Sealed` rule of src/replay/fields.ts removed
  * (sealed values shown as plain fields), "never shows a sealed value or a secret" failed
- * (the JWE of the client state appeared in the text); restored.
+ * (the JWE of the client state appeared in the text); restored. With the `--since` filter
+ * of grants and clients back on the views' own times (src/replay/find-streams.ts,
+ * `activeSince` removed), "finds a grant and a client by their latest event" failed on both
+ * (a revoked grant behind a thousand newer ones, a deleted client); restored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subjectKeyId } from '../../src/crypto/vault.js';
@@ -54,7 +57,7 @@ for (const target of storeTargets()) {
       const lines = timelineText(timeline).split('\n');
       expect(lines[0]).toMatch(new RegExp(`^${scenario.replayed.flow}  authorization-flow v1, 9 events, now reuse_detected$`));
       expect(lines).toHaveLength(10);
-      expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z  1  flow\.started\s+new → started\s+.*clientId=client-replay/);
+      expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z {2}1 {2}flow\.started\s+new → started\s+.*clientId=client-replay/);
       expect(lines.at(-1)).toMatch(/code\.reuse_detected\s+code_redeemed → reuse_detected/);
       expect(lines.find((l) => l.includes('upstream.tokens_received'))).toMatch(/subject=alice claims=\{"email":"alice@example.test"\} tokenSet=\(sealed\)$/);
     });
@@ -117,6 +120,59 @@ for (const target of storeTargets()) {
       expect(late.map((f) => f.streamId)).toEqual([scenario.abandoned.flow]);
       const early = await findStreams(s.store.db, { until: byClient.find((f) => f.streamId === scenario.client)!.firstAt + 1, kinds: ['client'] }, s.vault);
       expect(early.map((f) => f.streamId)).toEqual([scenario.client]);
+      // --until: streams with an event before it, i.e. those started before it.
+      const liveStart = byClient.find((f) => f.streamId === scenario.live.flow)!.firstAt;
+      const beforeBob = await findStreams(s.store.db, { until: liveStart + 1, kinds: ['flow', 'client'] }, s.vault);
+      expect(beforeBob.map((f) => f.streamId).sort()).toEqual([scenario.client, scenario.live.flow].sort());
+      // Filters combine: a client and a state.
+      const redeemed = await findStreams(s.store.db, { clientId: CLIENT_ID, state: 'code_redeemed' }, s.vault);
+      expect(redeemed.map((f) => f.streamId).sort()).toEqual([scenario.live.flow, scenario.revoked.flow].sort());
+      expect(await findStreams(s.store.db, { clientId: 'someone-else' }, s.vault)).toEqual([]);
+    });
+
+    // Runs last: it deletes the client and adds view rows.
+    it('finds a grant and a client by their latest event, not by the times their views keep', async () => {
+      // A thousand grants created after bob's, quiet since: under the old candidate query
+      // (newest-created grants first, the period checked afterwards) they took every slot.
+      const revokedGrant = await findStreams(s.store.db, { clientId: CLIENT_ID, kinds: ['grant'], state: 'revoked' }, s.vault);
+      const bobs = revokedGrant.find((f) => f.streamId === scenario.revoked.grant)!;
+      const quietAt = bobs.firstAt + 1;
+      const quiet = Array.from({ length: 1000 }, (_, i) => `quiet-${String(i).padStart(4, '0')}`);
+      for (let i = 0; i < quiet.length; i += 100) {
+        await s.store.db
+          .insertInto('grants')
+          .values(
+            quiet.slice(i, i + 100).map((id) => ({
+              grant_id: id,
+              flow_id: `flow-${id}`,
+              client_id: CLIENT_ID,
+              subject_ref: 'quiet',
+              scopes: 'mcp:tools',
+              resource: 'http://127.0.0.1:8787/mcp',
+              status: 'revoked',
+              revoked_reason: 'operator',
+              created_at: quietAt,
+              absolute_expires_at: quietAt + 1,
+              idle_ttl_ms: 1,
+              last_used_at: quietAt,
+            })),
+          )
+          .execute();
+      }
+      // Bob's grant was revoked (its last event) after it was created and last used.
+      expect(bobs.lastAt).toBeGreaterThan(quietAt);
+      const revokedSince = await findStreams(s.store.db, { since: bobs.lastAt, kinds: ['grant'], state: 'revoked' }, s.vault);
+      expect(revokedSince.map((f) => f.streamId)).toContain(scenario.revoked.grant);
+      await s.store.db.deleteFrom('grants').where('subject_ref', '=', 'quiet').execute();
+
+      // A client deleted now, last used long ago: its view's last_used_at stays old.
+      s.clock.advance(60_000);
+      const deletedAt = s.clock.now();
+      expect(await s.engine.execute({ type: 'DeleteClient', clientId: CLIENT_ID })).toEqual({ deleted: true });
+      const clients = await findStreams(s.store.db, { since: deletedAt, kinds: ['client'] }, s.vault);
+      expect(clients.map((f) => `${f.streamId} ${f.state} ${f.lastAt}`)).toEqual([`${scenario.client} deleted ${deletedAt}`]);
+      const deleted = await findStreams(s.store.db, { state: 'deleted' }, s.vault);
+      expect(deleted.map((f) => f.streamId)).toEqual([scenario.client]);
     });
   });
 }

@@ -104,7 +104,7 @@ describe.skipIf(skipBrowserTests(chromium, 'test/report/report.browser.test.ts')
     expect(requests[0]).toMatch(/^file:/);
     expect(console.filter((m) => /Content Security Policy|Refused/.test(m))).toEqual([]);
     // The style applied: a visited state is filled with the highlight colour.
-    const fill = await page.$eval('svg g.node.visited path, svg g.node.visited polygon', (el) => getComputedStyle(el).fill);
+    const fill = await page.$eval('svg g.node.visited path, svg g.node.visited polygon', (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill);
     expect(fill).toBe('rgb(219, 234, 254)');
     if (process.env.FLOWGATE_UPDATE_SCREENSHOTS === '1') {
       mkdirSync(dirname(SCREENSHOT), { recursive: true });

@@ -199,5 +199,23 @@ for (const target of storeTargets()) {
       await expect(s.store.db.deleteFrom('events').where('stream_id', '=', scenario.live.flow).execute()).rejects.toThrow(/append-only/);
       expect(await eventsOf(scenario.live.flow)).toBe(8);
     });
+
+    // Runs last: it expires the live grant.
+    it('prunes the last flow once its grant has expired, and what remains still verifies', async () => {
+      s.clock.advance(s.engine.options.settings.refreshIdleTtlMs + HOUR);
+      await s.engine.sweep();
+      expect((await s.store.readStream(scenario.live.grant)).at(-1)!.type).toBe('grant.expired');
+      s.clock.advance(HOUR);
+      const file = join(dir, 'expired.jsonl');
+      const third = await pruneLog(s.store, fileSink(file), { before: s.clock.now(), now: s.clock.now });
+      expect(third).toMatchObject({ units: 1, streams: 2, events: 13 });
+      expect(await eventsOf(scenario.live.flow)).toBe(0);
+      expect(await eventsOf(scenario.live.grant)).toBe(0);
+      expect((await verifyArchive(file)).findings).toEqual([]);
+      expect((await verifyArchive(file, { db: s.store.db })).findings).toEqual([]);
+      expect((await verifyArchive(archive, { db: s.store.db })).findings).toEqual([]);
+      expect((await s.store.verifyChain()).map((b) => b.streamId)).toEqual([tampered]);
+      expect(await s.store.db.selectFrom('grants').select('grant_id').execute()).toEqual([]);
+    });
   });
 }

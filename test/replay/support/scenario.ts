@@ -77,9 +77,11 @@ export async function openScenarioEngine(target: StoreTarget): Promise<ScenarioE
   return build(opened.store, opened.config, generateMasterKeyText(), () => opened.dispose());
 }
 
-/** The scenario's engine on a SQLite file in a new directory, with a configuration file the CLI reads. */
-export async function openScenarioFile(): Promise<ScenarioEngine & { readonly dir: string; readonly configFile: string; cliEnv(): Record<string, string> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'flowgate-replay-'));
+/** The scenario's engine on a SQLite file in `at` (default: a new temporary directory), with a configuration file the CLI reads. */
+export async function openScenarioFile(
+  at?: string,
+): Promise<ScenarioEngine & { readonly dir: string; readonly configFile: string; cliEnv(): Record<string, string> }> {
+  const dir = at ?? mkdtempSync(join(tmpdir(), 'flowgate-replay-'));
   const masterKey = generateMasterKeyText();
   const values = {
     dataDir: dir,

@@ -17,7 +17,7 @@ import { deriveEventId, newCommandId } from '../src/events/ids.js';
 import { openStore } from '../src/store/open-store.js';
 import { generateMasterKeyText } from '../src/crypto/master-key.js';
 import { clientSide, upstreamTokens } from '../test/support/flows.js';
-import { compare, printHeader, writeResults, type Row } from './lib/measure.js';
+import { compare, printHeader, secondsSince, writeResults, type Row, type RunResult } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FLOWS = Number(process.env.BENCH_FLOWS ?? 60);
@@ -36,12 +36,13 @@ function freshConfig() {
   return { config, dir };
 }
 
-/** Complete flows through the engine; returns the number of commands executed. */
-async function engineCommands(): Promise<number> {
+/** Complete flows through the engine; the commands executed and their time (opening the engine left out). */
+async function engineCommands(): Promise<RunResult> {
   const { config, dir } = freshConfig();
   const opened = await openEngine(config, { signer, upstreamIssuer: 'http://127.0.0.1:9999' });
   const engine = opened.engine;
   let commands = 0;
+  const start = process.hrtime.bigint();
   try {
     for (let i = 0; i < FLOWS; i++) {
       const client = clientSide(`client-${i % 10}`);
@@ -80,18 +81,19 @@ async function engineCommands(): Promise<number> {
       await engine.execute({ type: 'RefreshGrant', refreshToken: tokens.refreshToken!, clientId: client.clientId, scopes: null, resource: null });
       commands += 7;
     }
-    return commands;
+    return { ops: commands, seconds: secondsSince(start) };
   } finally {
     await opened.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** One event per transaction through the store, as `bench:store` measures it. */
-async function storeAppends(): Promise<number> {
+/** One event per transaction through the store, as `bench:store` measures it (opening the store left out). */
+async function storeAppends(): Promise<RunResult> {
   const { config, dir } = freshConfig();
   const store = await openStore(config);
   const count = FLOWS * 7;
+  const start = process.hrtime.bigint();
   try {
     for (let i = 0; i < count; i++) {
       const commandId = newCommandId();
@@ -105,7 +107,7 @@ async function storeAppends(): Promise<number> {
         },
       ]);
     }
-    return count;
+    return { ops: count, seconds: secondsSince(start) };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * record under bench/results/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 /** Median of a list of numbers. */
@@ -13,12 +13,24 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Runs `fn` (which reports how many operations it did) and returns operations per second. */
-export async function rate(fn: () => Promise<number>): Promise<number> {
+/**
+ * What a run reports: how many operations it did, or that and the seconds they took when
+ * the run times itself (to leave its setup and teardown, such as opening and migrating a
+ * fresh database, out of the rate).
+ */
+export type RunResult = number | { readonly ops: number; readonly seconds: number };
+
+/** Seconds since `start` (from `process.hrtime.bigint()`). */
+export function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** Runs `fn` and returns operations per second. */
+export async function rate(fn: () => Promise<RunResult>): Promise<number> {
   const start = process.hrtime.bigint();
-  const ops = await fn();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return ops / seconds;
+  const result = await fn();
+  const seconds = secondsSince(start);
+  return typeof result === 'number' ? result / seconds : result.ops / result.seconds;
 }
 
 /** One line of a comparison: flowgate next to its baseline. */
@@ -30,6 +42,11 @@ export interface Row {
   readonly baselinePerSecond: number;
   readonly runs: number;
   readonly target?: number;
+  /**
+   * Median of the per-run ratios subject/baseline, each taken from two adjacent runs: less
+   * sensitive than the ratio of the medians to load that changes during the benchmark.
+   */
+  readonly pairedRatio?: number;
 }
 
 /**
@@ -38,8 +55,8 @@ export interface Row {
  */
 export async function compare(
   scenario: string,
-  subject: { name: string; run: () => Promise<number> },
-  baseline: { name: string; run: () => Promise<number> },
+  subject: { name: string; run: () => Promise<RunResult> },
+  baseline: { name: string; run: () => Promise<RunResult> },
   runs: number,
   target?: number,
 ): Promise<Row | undefined> {
@@ -66,6 +83,7 @@ export async function compare(
     baselinePerSecond: median(b),
     runs,
     ...(target === undefined ? {} : { target }),
+    pairedRatio: median(a.map((x, i) => x / b[i]!)),
   };
   printRow(row);
   return row;
@@ -101,6 +119,8 @@ export function writeResults(name: string, rows: readonly Row[], extra: Record<s
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
+    // The machine may be shared: its load when the results were written, for context.
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     ...extra,
     rows: rows.map((r) => ({ ...r, ratio: r.subjectPerSecond / r.baselinePerSecond })),
   };

@@ -20,6 +20,7 @@ import { cryptoRandom, type AccessTokenSigner, type EngineContext, type Random }
 import { HANDLERS, type Command, type CommandResult } from './commands/index.js';
 import { CommitThenThrow } from './commands/types.js';
 import { Session } from './session.js';
+import { StreamCache } from './stream-cache.js';
 import type { EngineSettings } from './settings.js';
 import type { Vault } from '../crypto/vault.js';
 
@@ -56,6 +57,7 @@ export interface SweepReport {
 export class Engine {
   readonly #context: EngineContext;
   readonly #clock: () => number;
+  readonly #streams = new StreamCache();
 
   constructor(readonly options: EngineOptions) {
     this.#clock = options.clock ?? Date.now;
@@ -89,7 +91,7 @@ export class Engine {
     const commandId = newCommandId();
     const correlationId = options.correlationId ?? commandId;
     for (let attempt = 1; ; attempt++) {
-      const session = new Session(this.options.store, commandId, this.#clock(), correlationId);
+      const session = new Session(this.options.store, commandId, this.#clock(), correlationId, this.#streams);
       let result: CommandResult<C> | undefined;
       let deferred: Error | undefined;
       try {
@@ -107,6 +109,7 @@ export class Engine {
       if (appends.length > 0) {
         try {
           const appended = await this.options.store.appendMany(appends, { alongside: session.alongside });
+          session.committed(appended);
           if (!appended.alreadyAppended && this.options.onCommitted) {
             try {
               this.options.onCommitted(appended.streams.flatMap((s) => s.events));

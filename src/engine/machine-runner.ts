@@ -61,9 +61,9 @@ export class MachineRunner {
     return this.machine.transition(snapshot, event as never, this.#scope) as AnyMachineSnapshot;
   }
 
-  /** Folds events from the initial snapshot; throws on an event the machine refuses. */
-  fold(events: Iterable<MachineEvent>): AnyMachineSnapshot {
-    let snapshot = this.#initial;
+  /** Folds events from `from` (the initial snapshot by default); throws on an event the machine refuses. */
+  fold(events: Iterable<MachineEvent>, from: AnyMachineSnapshot = this.#initial): AnyMachineSnapshot {
+    let snapshot = from;
     for (const event of events) {
       const next = this.step(snapshot, event);
       if (!next) throw new Error(`${event.type} is not accepted in state ${stateName(snapshot.value)}`);

@@ -10,12 +10,13 @@ import type { MachineEntry } from '../../machines/registry.js';
 import type { JsonValue } from '../events/canonical-json.js';
 import { deriveEventId } from '../events/ids.js';
 import type { EventStore } from '../store/event-store.js';
-import type { NewEvent, StoredEvent, StreamAppend } from '../store/types.js';
+import type { AppendResult, NewEvent, StoredEvent, StreamAppend } from '../store/types.js';
 import type { PendingKey, Vault } from '../crypto/vault.js';
 import type { Transaction } from 'kysely';
 import { IllegalTransitionError, StreamNotFoundError } from './errors.js';
 import { stateName, type MachineEvent } from './machine-runner.js';
 import { currentMachineFor, machineOfStream, runnerFor, toMachineEvent } from './runners.js';
+import type { StreamCache } from './stream-cache.js';
 
 /** What a command sees of one stream. */
 export interface StreamView<C = any> {
@@ -35,6 +36,8 @@ interface StreamWork {
   readonly machine: MachineEntry;
   readonly storedVersion: number;
   readonly stored: readonly StoredEvent[];
+  /** The snapshot after the stored events only. */
+  readonly storedSnapshot: AnyMachineSnapshot;
   snapshot: AnyMachineSnapshot;
   readonly pending: NewEvent[];
 }
@@ -50,19 +53,66 @@ export class Session {
     readonly commandId: string,
     readonly now: number,
     private readonly correlationId: string,
+    private readonly cache?: StreamCache,
   ) {}
 
-  /** Loads (once) and folds a stream. A stream that does not exist yet is empty. */
+  /**
+   * Loads (once) and folds a stream. A stream that does not exist yet is empty. A stream
+   * folded by an earlier command is reused when the store's head still matches it.
+   */
   async load<C = any>(streamId: string): Promise<StreamView<C>> {
     let work = this.#streams.get(streamId);
     if (!work) {
-      const stored = await this.store.readStream(streamId);
-      const machine = stored.length > 0 ? machineOfStream(streamId, stored[0]!) : currentMachineFor(streamId);
-      const snapshot = runnerFor(machine).fold(stored.map(toMachineEvent));
-      work = { streamId, machine, storedVersion: stored.length > 0 ? stored[stored.length - 1]!.streamVersion : 0, stored, snapshot, pending: [] };
+      work = (await this.#fromCache(streamId)) ?? (await this.#read(streamId));
       this.#streams.set(streamId, work);
     }
     return this.#view(work);
+  }
+
+  async #fromCache(streamId: string): Promise<StreamWork | undefined> {
+    const cached = this.cache?.get(streamId);
+    if (!cached) return undefined;
+    const head = await this.store.streamHead(streamId);
+    if (!head || head.version !== cached.version || head.hash !== cached.hash) {
+      this.cache!.delete(streamId);
+      return undefined;
+    }
+    const { machine, stored, snapshot } = cached;
+    return { streamId, machine, storedVersion: cached.version, stored, storedSnapshot: snapshot, snapshot, pending: [] };
+  }
+
+  async #read(streamId: string): Promise<StreamWork> {
+    const stored = await this.store.readStream(streamId);
+    const machine = stored.length > 0 ? machineOfStream(streamId, stored[0]!) : currentMachineFor(streamId);
+    const snapshot = runnerFor(machine).fold(stored.map(toMachineEvent));
+    const last = stored[stored.length - 1];
+    if (last) this.cache?.set(streamId, { version: last.streamVersion, hash: last.hash, machine, stored: Object.freeze(stored), snapshot });
+    return { streamId, machine, storedVersion: last ? last.streamVersion : 0, stored, storedSnapshot: snapshot, snapshot, pending: [] };
+  }
+
+  /**
+   * Records this command's committed events in the stream cache: each stream is folded on
+   * from its stored snapshot over the events exactly as the store returned them, which is
+   * what the next load would compute.
+   */
+  committed(result: AppendResult): void {
+    if (!this.cache) return;
+    for (const { streamId, events } of result.streams) {
+      const work = this.#streams.get(streamId);
+      const last = events[events.length - 1];
+      if (result.alreadyAppended || !work || !last || work.storedVersion + events.length !== last.streamVersion) {
+        this.cache.delete(streamId);
+        continue;
+      }
+      try {
+        const snapshot = runnerFor(work.machine).fold(events.map(toMachineEvent), work.storedSnapshot);
+        const stored = Object.freeze([...work.stored, ...events]);
+        this.cache.set(streamId, { version: last.streamVersion, hash: last.hash, machine: work.machine, stored, snapshot });
+      } catch {
+        // The append committed; a cache that cannot follow just forgets the stream.
+        this.cache.delete(streamId);
+      }
+    }
   }
 
   /** Loads a stream that must exist. */

@@ -259,6 +259,16 @@ export class EventStore {
     return head ? Number(head.stream_version) : 0;
   }
 
+  /**
+   * The head of a stream: version and chain hash of its last event (undefined when it has
+   * none). One indexed row through a compiled query, so a caller holding a copy of the
+   * stream can check it is current without reading the stream again.
+   */
+  async streamHead(streamId: string): Promise<{ readonly version: number; readonly hash: string } | undefined> {
+    const head = (await this.dialect.db.executeQuery(this.#headQuery.bind({ stream: streamId }))).rows[0];
+    return head ? { version: Number(head.stream_version), hash: head.hash } : undefined;
+  }
+
   /** Every event of one stream, in stream order. */
   async readStream(streamId: string, executor: Executor = this.dialect.db): Promise<StoredEvent[]> {
     const rows = await executor

@@ -12,7 +12,7 @@ import type { AuthorizationFlowContext } from '../../../machines/authorization-f
 import { sha256Base64Url } from '../../crypto/random.js';
 import { grantKeyId, subjectKeyId } from '../../crypto/vault.js';
 import type { JsonValue } from '../../events/canonical-json.js';
-import { findTransactionByUpstreamState } from '../../projections/transactions.js';
+import { findTransactionByUpstreamState, type TransactionRecord } from '../../projections/transactions.js';
 import { FlowError } from '../errors.js';
 import type { Session, StreamView } from '../session.js';
 import { clientReturn, flowStream, loadLiveFlow, requireSameBrowser, upstreamErrorCode, type ClientReturn } from './flow-support.js';
@@ -24,7 +24,7 @@ async function flowByUpstreamState(
   session: Session,
   context: EngineContext,
   upstreamState: string,
-): Promise<StreamView<AuthorizationFlowContext>> {
+): Promise<{ flow: StreamView<AuthorizationFlowContext>; row: TransactionRecord }> {
   const stateHash = sha256Base64Url(upstreamState);
   const row = await findTransactionByUpstreamState(context.db, stateHash);
   if (!row) throw new FlowError('not_found', 'unknown or expired authorization state');
@@ -35,7 +35,7 @@ async function flowByUpstreamState(
   if (flow.context.stateExpiresAt === null || session.now >= flow.context.stateExpiresAt) {
     throw new FlowError('expired', 'this authorization response arrived too late; start again from your application');
   }
-  return flow;
+  return { flow, row };
 }
 
 /** The upstream called back with a code. */
@@ -61,10 +61,10 @@ export interface AcceptedCallback {
 export const acceptCallback: CommandHandler<AcceptCallback, AcceptedCallback> = {
   retryOnConflict: true,
   async decide(session, command, context) {
-    const flow = await flowByUpstreamState(session, context, command.upstreamState);
+    // `row` is the flow's read-view row found by this very state hash (checked against the stream).
+    const { flow, row } = await flowByUpstreamState(session, context, command.upstreamState);
     requireSameBrowser(flow, command.browserHash);
-    const row = await findTransactionByUpstreamState(context.db, flow.context.upstreamStateHash!);
-    const opened = await context.vault.open(grantKeyId(flow.context.grantId), 'proxy_verifier', row!.proxyVerifierSealed!);
+    const opened = await context.vault.open(grantKeyId(flow.context.grantId), 'proxy_verifier', row.proxyVerifierSealed!);
     if (!opened.ok) throw new FlowError('not_found', 'unknown or expired authorization state');
     session.emit(flow.streamId, 'upstream.callback_accepted', {
       upstreamStateHash: flow.context.upstreamStateHash!,
@@ -75,7 +75,7 @@ export const acceptCallback: CommandHandler<AcceptCallback, AcceptedCallback> = 
       grantId: flow.context.grantId,
       clientId: flow.context.clientId,
       codeVerifier: opened.value,
-      nonceHash: row!.nonceHash,
+      nonceHash: row.nonceHash,
       scopes: flow.context.scopes,
     };
   },
@@ -95,7 +95,7 @@ export interface RecordUpstreamError {
 export const recordUpstreamError: CommandHandler<RecordUpstreamError, ClientReturn> = {
   retryOnConflict: true,
   async decide(session, command, context) {
-    const flow = await flowByUpstreamState(session, context, command.upstreamState);
+    const { flow } = await flowByUpstreamState(session, context, command.upstreamState);
     requireSameBrowser(flow, command.browserHash);
     session.emit(flow.streamId, 'upstream.error_received', {
       upstreamStateHash: flow.context.upstreamStateHash!,

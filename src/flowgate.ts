@@ -1,7 +1,7 @@
 /**
  * The composition root: `createFlowgate(config)` wires the store, envelope encryption, the
  * keyring, the engine, the upstream client and the HTTP app into one object with a
- * web-standard `fetch` (docs ARCHITECTURE §6).
+ * web-standard `fetch` (docs/architecture.md).
  *
  * @module
  */

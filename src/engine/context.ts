@@ -35,7 +35,7 @@ export interface AccessTokenClaims {
   readonly exp: number;
 }
 
-/** Signs access tokens (the keyring, src/oauth/); `iss`, `typ` and `kid` are its business. */
+/** Signs access tokens (the keyring, src/keys/); `iss`, `typ` and `kid` are its business. */
 export interface AccessTokenSigner {
   sign(claims: AccessTokenClaims): Promise<string>;
 }

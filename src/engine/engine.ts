@@ -1,5 +1,5 @@
 /**
- * The engine: `execute(command)` as in docs ARCHITECTURE §2. A command handler loads the
+ * The engine: `execute(command)` as in docs/architecture.md. A command handler loads the
  * streams it needs, folds them through their machines with xstate's pure transition, emits
  * events the machines accept (anything else is refused with a typed error naming the state
  * and the event), and the engine appends them with expected versions — every stream of the

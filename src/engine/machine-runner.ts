@@ -1,7 +1,7 @@
 /**
  * Runs a machine's pure transition function. xstate's public `transition()` builds a
  * throw-away actor on every call; reusing one inert actor scope per machine makes a fold
- * several times faster and gives the same snapshots (stack-notes §4.4). This is safe for
+ * several times faster and gives the same snapshots. This is safe for
  * flowgate's machines because they invoke no children and have no delays.
  *
  * @module

@@ -10,8 +10,9 @@
  *
  * Hashes are lowercase hex; `‖` concatenates the raw 32-byte digests. The chain covers the
  * payload's hash, not the payload, so a payload can be erased or re-encrypted later without
- * breaking verification. The global position is not hashed, so appends to different
- * streams never contend.
+ * breaking verification. The global position is not hashed, so a stream's chain does not
+ * depend on other streams (on PostgreSQL appends still take one advisory lock, so that
+ * global order equals commit order; the signed anchors cover the global order).
  *
  * @module
  */

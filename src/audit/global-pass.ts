@@ -21,6 +21,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../store/dialect.js';
 import { SegmentDigest, type AnchorPayload } from './anchors.js';
 import { globalOrderBatches } from './queries.js';
+import { RecentCommands } from './recent-commands.js';
 import { G, type GlobalRow } from './rows.js';
 import { LOG, type Finding } from './types.js';
 
@@ -88,7 +89,7 @@ interface GroupEvent {
   readonly streamId: string;
   readonly version: number;
   readonly type: string;
-  readonly data: string;
+  readonly data: string | null;
 }
 
 interface OpenSegment {
@@ -118,7 +119,7 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
   let noticesTotal = 0;
 
   let group: { commandId: string; events: GroupEvent[] } | null = null;
-  const recent = new Map<string, number>();
+  const recent = new RecentCommands(RECENT_COMMANDS);
 
   const finalize = (segment: OpenSegment) => {
     const { digest, locator, firsts } = segment.digest.finish();
@@ -208,8 +209,7 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
     const g = group;
     group = null;
     if (!g) return;
-    recent.set(g.commandId, g.events[g.events.length - 1]!.position);
-    if (recent.size > RECENT_COMMANDS) recent.delete(recent.keys().next().value!);
+    recent.add(g.commandId, g.events[g.events.length - 1]!.position);
     if (options.invariants) await checkCommand(db, g.events, options.onFinding);
   };
 
@@ -223,13 +223,7 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
         if (position > segment.from) segment.digest.add(position, row[G.hash], row[G.streamId], row[G.version]);
       }
       summarise(row);
-      let commandId: string | undefined;
-      try {
-        const metadata = JSON.parse(row[G.metadata]) as { commandId?: unknown };
-        if (typeof metadata.commandId === 'string') commandId = metadata.commandId;
-      } catch {
-        commandId = undefined;
-      }
+      const commandId = commandIdOf(row[G.metadata]);
       const event: GroupEvent = {
         position,
         streamId: row[G.streamId],
@@ -243,7 +237,8 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
       }
       await closeGroup();
       if (commandId === undefined) continue;
-      const earlier = recent.get(commandId);
+      const candidates = recent.candidates(commandId);
+      const earlier = candidates.length === 0 ? undefined : await confirmedEarlier(db, candidates, commandId);
       if (earlier !== undefined) {
         options.onFinding({
           kind: 'order.command_split',
@@ -275,13 +270,47 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
     let detail = '';
     if (type === 'grant.revoked') {
       try {
-        detail = `reason ${String((JSON.parse(row[G.data]) as { reason?: unknown }).reason)}`;
+        detail = `reason ${String((JSON.parse(row[G.data] ?? '') as { reason?: unknown }).reason)}`;
       } catch {
         detail = 'reason unreadable';
       }
     }
     notices.push({ type, streamId: row[G.streamId], position: row[G.position], at, detail });
   }
+}
+
+const COMMAND_ID_PREFIX = '{"commandId":"';
+
+/**
+ * `metadata.commandId`. The engine stores metadata as canonical JSON, whose first key is
+ * `commandId`; that text is read without parsing the whole document (the pass reads every
+ * event). Anything else — another key first, an escape in the id, not JSON at all (which
+ * the chain check reports) — goes through `JSON.parse`.
+ */
+export function commandIdOf(metadata: string): string | undefined {
+  if (metadata.startsWith(COMMAND_ID_PREFIX)) {
+    const end = metadata.indexOf('"', COMMAND_ID_PREFIX.length);
+    const id = end < 0 ? undefined : metadata.slice(COMMAND_ID_PREFIX.length, end);
+    if (id !== undefined && !id.includes('\\') && (metadata[end + 1] === ',' || metadata[end + 1] === '}')) return id;
+  }
+  try {
+    const commandId = (JSON.parse(metadata) as { commandId?: unknown } | null)?.commandId;
+    return typeof commandId === 'string' ? commandId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a command seen again was last seen: the first candidate of {@link RecentCommands}
+ * whose row really has this command id (a hash collision is not a finding).
+ */
+async function confirmedEarlier(db: Kysely<any>, candidates: readonly number[], commandId: string): Promise<number | undefined> {
+  for (const position of candidates) {
+    const row = await db.selectFrom('events').select('metadata').where('global_position', '=', position).executeTakeFirst();
+    if (row && commandIdOf(row.metadata as string) === commandId) return position;
+  }
+  return undefined;
 }
 
 /** The grant of a flow, from its `flow.started` event. */
@@ -366,7 +395,7 @@ async function checkCommand(db: Kysely<any>, events: readonly GroupEvent[], emit
 function flowOfGrantCreated(e: GroupEvent): string | undefined {
   if (e.type !== 'grant.created') return undefined;
   try {
-    const flowId = (JSON.parse(e.data) as { flowId?: unknown }).flowId;
+    const flowId = (JSON.parse(e.data ?? '') as { flowId?: unknown }).flowId;
     return typeof flowId === 'string' ? flowId : undefined;
   } catch {
     return undefined;

@@ -31,7 +31,7 @@ function toGlobalRow(r: Record<string, unknown>): GlobalRow {
     r.stream_id as string,
     Number(r.stream_version),
     r.type as string,
-    r.data as string,
+    (r.data ?? null) as string | null,
     r.metadata as string,
     Number(r.occurred_at),
     r.hash as string,

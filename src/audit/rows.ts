@@ -59,7 +59,8 @@ export type GlobalRow = [
   streamId: string,
   version: number,
   type: string,
-  data: string,
+  /** Only for the types in {@link GLOBAL_DATA_TYPES}, null otherwise. */
+  data: string | null,
   metadata: string,
   occurredAt: number,
   hash: string,
@@ -68,8 +69,16 @@ export type GlobalRow = [
 /** Indexes into {@link GlobalRow}. */
 export const G = { position: 0, streamId: 1, version: 2, type: 3, data: 4, metadata: 5, occurredAt: 6, hash: 7 } as const;
 
+/**
+ * The event types whose `data` the global pass reads (the flow of a new grant, the reason
+ * of a revocation). Every other payload stays in the database: a million payloads read
+ * only to be dropped would be most of what the pass allocates.
+ */
+export const GLOBAL_DATA_TYPES = ['grant.created', 'grant.revoked'] as const;
+
 /** The columns of a {@link GlobalRow}, in order. */
-export const GLOBAL_COLUMNS = 'global_position, stream_id, stream_version, type, data, metadata, occurred_at, hash';
+export const GLOBAL_COLUMNS = `global_position, stream_id, stream_version, type,
+  CASE WHEN type IN (${GLOBAL_DATA_TYPES.map((t) => `'${t}'`).join(', ')}) THEN data END AS data, metadata, occurred_at, hash`;
 
 /** A range of stream ids: `from` inclusive, `to` exclusive; either may be open. */
 export interface StreamRange {

@@ -155,7 +155,10 @@ export class StreamAuditor {
       if (version !== this.#expectedVersion) {
         this.#finding('chain.version_gap', row, `expected version ${this.#expectedVersion}, found ${version}: an event was removed`);
       }
-      if (false) {
+      if (this.#lastVersion > 0 && position < this.#lastPosition) {
+        // A stream's events are appended in version order (later in the same command's
+        // insert, or in a later, serialised append), so a later version always has a
+        // later global position: an earlier one means rows were moved.
         this.#finding(
           'order.position',
           row,

@@ -44,6 +44,22 @@ describe('flowgate audit', () => {
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ ok: true, findings: { total: 0 }, projections: null, period: { since: Date.UTC(2000, 0, 1) } });
     expect(report.period.byType['refresh_token.reuse_detected']).toBe(1);
+    expect(report.period.securityEvents).toEqual({ reuse_detected: 2, pkce_failed: 1 });
+  });
+
+  it('summarises the period asked for: events, incidents and security_events, not the others', () => {
+    // The incidents and their rejections happened at 12:00:06 (security_events counts per
+    // minute: the 12:00 minute); the sweep and the last login came after 12:01.
+    const after = JSON.parse(flowgate(['audit', '--json', '--no-projections', '--since', '2026-11-29T12:01:00Z'], env).stdout);
+    expect(after.period.securityEvents).toEqual({});
+    expect(after.period.noticesTotal).toBe(0);
+    expect(after.period.byType['flow.started']).toBeGreaterThan(0);
+    expect(after.period.byType['code.reuse_detected']).toBeUndefined();
+    const during = flowgate(['audit', '--no-projections', '--since', '2026-11-29T12:00:05Z', '--until', '2026-11-29T12:00:07Z'], env);
+    expect(during.status).toBe(0);
+    expect(during.stdout).toContain('period       2026-11-29T12:00:05Z to 2026-11-29T12:00:07Z: ');
+    expect(during.stdout).toContain('rejections   reuse_detected 2, pkce_failed 1');
+    expect(during.stdout).toContain(`${log.codeReplay.flow}  code.reuse_detected`);
   });
 
   it('signs anchors: --out FILE appends, --out - prints the JWS alone on stdout', () => {

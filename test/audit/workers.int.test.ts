@@ -1,6 +1,7 @@
 /**
  * The stream pass on worker threads (a SQLite file split into ranges of streams) finds
- * exactly what the single-threaded pass finds, heads included; and the synthetic log the
+ * exactly what the single-threaded pass finds, heads included; findings of a log broken
+ * everywhere are all counted but listed in bounded number; and the synthetic log the
  * benchmark audits is sealed exactly as the store seals events.
  */
 import { sql } from 'kysely';
@@ -77,5 +78,19 @@ describe('the stream pass on worker threads', () => {
       expect.objectContaining({ kind: 'chain.hash', streamId: victim.stream_id, position: Number(victim.global_position) }),
       expect.objectContaining({ kind: 'machine.illegal', streamId: victim.stream_id, reason: expect.stringMatching(/^code.reissued is not accepted/) }),
     ]);
+  });
+
+  it('counts every finding of a log broken everywhere, and lists a bounded number', async () => {
+    // One byte more in every payload (still JSON): every row breaks its payload hash.
+    await tamper(store, sql`UPDATE events SET data = data || ' '`);
+    const rows = Number((await sql<{ n: number }>`SELECT count(*) AS n FROM events`.execute(store.db)).rows[0]!.n);
+    const report = await runAudit(store, { workers: 2, checks });
+    const f = report.findings;
+    expect(f.byKind['chain.payload_hash']).toBe(rows);
+    expect(f.listed.filter((x) => x.kind === 'chain.payload_hash')).toHaveLength(200);
+    expect(f.unlisted).toBe(f.total - f.listed.length);
+    expect(f.listed.map((x) => x.position)).toEqual([...f.listed.map((x) => x.position)].sort((a, b) => a - b));
+    const fewer = await runAudit(store, { workers: 2, checks, maxListed: 50 });
+    expect([fewer.findings.total, fewer.findings.listed.length]).toEqual([f.total, 50]);
   });
 });

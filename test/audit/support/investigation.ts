@@ -25,15 +25,19 @@ export interface Investigation {
   readonly refreshReuse: { readonly grant: string };
 }
 
-/** Writes the scenario into `dir/flowgate.db` (the data directory of the CLI runs). */
-export async function writeInvestigationLog(dir: string): Promise<Investigation> {
+/**
+ * Writes the scenario into `dir/flowgate.db` (the data directory of the CLI runs). Personal
+ * data is sealed under `masterKey` (random by default; pass the CLI's to let `flowgate
+ * replay` open it).
+ */
+export async function writeInvestigationLog(dir: string, masterKey: Uint8Array = new Uint8Array(randomBytes(32))): Promise<Investigation> {
   const path = join(dir, 'flowgate.db');
   const config = parseConfig({ values: { dataDir: dir, store: { sqlitePath: path, synchronous: 'NORMAL' } } });
   const store = await openStore(config);
   try {
     for (const projection of PROJECTIONS) store.registerProjection(projection);
     const clock = new TestClock();
-    const vault = new Vault(store.db, new Uint8Array(randomBytes(32)), clock.now);
+    const vault = new Vault(store.db, masterKey, clock.now);
     const signer = await TestSigner.create();
     const engine = new Engine({
       store,
@@ -46,11 +50,14 @@ export async function writeInvestigationLog(dir: string): Promise<Investigation>
     });
     const t = { engine, clock, settings: DEFAULT_ENGINE_SETTINGS } as Parameters<typeof realTraffic>[0];
     const traffic = await realTraffic(t, 4);
-    // What /token records alongside: the replayed code, the reused refresh token, a bad verifier.
-    const security = new SecurityEvents(store.db, clock.now);
-    await security.record('reuse_detected', 'client-audit');
-    await security.record('reuse_detected', 'client-audit');
-    await security.record('pkce_failed', 'client-audit');
+    // What /token records alongside, when it happened: a bad verifier and the replayed
+    // code, then the reused refresh token.
+    const lastEventOf = async (streamId: string) => (await store.readStream(streamId)).at(-1)!.occurredAt;
+    const codeReplayAt = await lastEventOf(traffic.codeReplay.flow);
+    const refreshReuseAt = await lastEventOf(traffic.refreshReuse.grant);
+    await new SecurityEvents(store.db, () => codeReplayAt).record('pkce_failed', 'client-audit');
+    await new SecurityEvents(store.db, () => codeReplayAt).record('reuse_detected', 'client-audit');
+    await new SecurityEvents(store.db, () => refreshReuseAt).record('reuse_detected', 'client-audit');
     // A little more traffic after the incidents.
     clock.advance(60_000);
     await flowToCode(engine, clientSide('client-audit', 'http://127.0.0.1:53682/callback'));

@@ -13,6 +13,10 @@
  * 6. The `security_events` summary for the period.
  * 7. With `anchor`, when nothing was found: a new signed anchor, stored and returned.
  *
+ * Anchors cover pruned events too, as recorded in `pruned_events` (src/audit/pruned.ts):
+ * their positions and hashes in the digests and counts, their streams' heads in the heads;
+ * the report says what was pruned since the newest anchor (information, not a finding).
+ *
  * Everything reads `global_position <= upTo`, the end of the log when the audit starts.
  *
  * @module
@@ -41,9 +45,10 @@ import { FindingCollector } from './findings.js';
 import { crossFlowRedemptions, globalPass, type Notice, type SegmentTask } from './global-pass.js';
 import { LtHash16 } from './lthash.js';
 import { projectionDiff, type ProjectionDiffResult } from './projection-diff.js';
-import { countEvents, maxPosition } from './queries.js';
+import { countEvents, maxPosition, maxPrunedPosition } from './queries.js';
+import { prunedHeads, pruningSummary, type PruningSummary } from './pruned.js';
 import { HEADS_LABEL, type HeadResult, type HeadTarget } from './stream-auditor.js';
-import { streamPass } from './stream-pass.js';
+import { mergeHeads, streamPass } from './stream-pass.js';
 import { LOG, SILENT, type AuditChecks, type AuditProgress, type Finding, type FindingsSummary } from './types.js';
 
 /** How to audit. */
@@ -87,6 +92,8 @@ export interface AuditReport {
   readonly upTo: number;
   readonly events: number;
   readonly streams: number;
+  /** What the retention path removed (covered by the anchors through `pruned_events`). */
+  readonly pruned: PruningSummary & { readonly digested: number };
   readonly checks: Required<AuditChecks> & { readonly anchors: number };
   readonly refolded: { readonly streams: number; readonly notRefolded: number };
   readonly workers: number;
@@ -166,7 +173,7 @@ export async function runAudit(store: EventStore, options: AuditOptions = {}): P
     }
   }
 
-  const logEnd = await maxPosition(db);
+  const logEnd = Math.max(await maxPosition(db), await maxPrunedPosition(db));
   const upTo = Math.max(logEnd, ...stored.map((a) => a.position), ...fromFile.map((a) => a.payload.position));
   const total = await countEvents(db, upTo);
 
@@ -202,7 +209,7 @@ export async function runAudit(store: EventStore, options: AuditOptions = {}): P
   const sqliteFile = dialect.name === 'sqlite' && dialect.location !== ':memory:' ? dialect.location : undefined;
   const workers = options.workers ?? (sqliteFile && total >= 20_000 ? Math.min(availableParallelism(), 4) : 0);
   progress.phase('chain + machine', total);
-  const streams = await timed('streams', () =>
+  const streamPassResult = await timed('streams', () =>
     streamPass({
       db,
       upTo,
@@ -216,6 +223,11 @@ export async function runAudit(store: EventStore, options: AuditOptions = {}): P
       onProgress: (count) => progress.advance(count),
     }),
   );
+  // The heads of pruned streams, which the anchors cover too.
+  const streams = {
+    ...streamPassResult,
+    heads: mergeHeads([streamPassResult.heads, await timed('pruned', () => prunedHeads(db, { upTo, batchSize, targets, onFinding: add }))], targets),
+  };
 
   // 2. Global order: anchors, commands, summary.
   const known = new Map<number, Set<string>>();
@@ -331,6 +343,9 @@ export async function runAudit(store: EventStore, options: AuditOptions = {}): P
     ...(options.until !== undefined ? { until: options.until } : {}),
   });
 
+  // What was pruned, since the newest anchor in particular.
+  const pruned = { ...(await pruningSummary(db, latestStored?.payload ?? null)), digested: global.pruned };
+
   // 7. A new anchor.
   let anchor: AuditReport['anchor'] = null;
   if (options.anchor) {
@@ -364,6 +379,7 @@ export async function runAudit(store: EventStore, options: AuditOptions = {}): P
     upTo,
     events: global.events,
     streams: streams.stats.streams,
+    pruned,
     checks: { ...checks, anchors: global.anchorsChecked },
     refolded: { streams: streams.stats.refolded, notRefolded: streams.stats.notRefolded },
     workers: streams.workers,

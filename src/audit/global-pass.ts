@@ -4,7 +4,9 @@
  *
  * - **Anchors.** Each anchor's segment is re-hashed from its signed previous digest and
  *   compared with its digest, event count and locator ranges; the anchor a new one will
- *   continue is hashed the same way (src/audit/anchors.ts).
+ *   continue is hashed the same way (src/audit/anchors.ts). Events removed by the
+ *   retention path count as recorded in `pruned_events` (src/audit/pruned.ts): their
+ *   (position, hash) are merged into global order for the anchors, and for nothing else.
  * - **Commands.** A command appends all its events in one transaction, so they are
  *   adjacent in global order. Grouping consecutive events by `metadata.commandId` checks
  *   the rules that tie streams together: a code redemption creates its grant in the same
@@ -20,7 +22,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../store/dialect.js';
 import { SegmentDigest, type AnchorPayload } from './anchors.js';
-import { globalOrderBatches } from './queries.js';
+import { globalOrderBatches, P, prunedGlobalBatches, type PrunedRow } from './queries.js';
 import { RecentCommands } from './recent-commands.js';
 import { G, type GlobalRow } from './rows.js';
 import { LOG, type Finding } from './types.js';
@@ -55,7 +57,10 @@ export interface Notice {
 
 /** What the global pass returns. */
 export interface GlobalPassResult {
+  /** Events in `events` up to `upTo`. */
   readonly events: number;
+  /** Pruned events (`pruned_events`) up to `upTo`, which the anchors cover too. */
+  readonly pruned: number;
   readonly eventsInPeriod: number;
   readonly byType: Record<string, number>;
   readonly notices: Notice[];
@@ -113,6 +118,9 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
   let created: CreatedSegment | null = null;
   let anchorsChecked = 0;
   let events = 0;
+  let pruned = 0;
+  /** Events and pruned events so far: what an anchor's `events` counts. */
+  let covered = 0;
   let eventsInPeriod = 0;
   const byType: Record<string, number> = {};
   const notices: Notice[] = [];
@@ -124,17 +132,17 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
   const finalize = (segment: OpenSegment) => {
     const { digest, locator, firsts } = segment.digest.finish();
     if (!segment.check) {
-      created = { digest, locator: { step: segment.digest.step, digests: locator }, events };
+      created = { digest, locator: { step: segment.digest.step, digests: locator }, events: covered };
       return;
     }
     anchorsChecked++;
     const anchor = segment.check;
-    if (anchor.events !== events) {
+    if (anchor.events !== covered) {
       options.onFinding({
         kind: 'anchor.events',
         streamId: LOG,
         position: anchor.position,
-        reason: `${segment.label}: it counted ${anchor.events} events up to its position, the log now has ${events}`,
+        reason: `${segment.label}: it counted ${anchor.events} events up to its position, the log now has ${covered} (pruned ones included)`,
       });
     }
     if (digest === anchor.digest) return;
@@ -213,15 +221,48 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
     if (options.invariants) await checkCommand(db, g.events, options.onFinding);
   };
 
+  /** One event, live or pruned, for the anchors. */
+  const cover = async (position: number, hash: string, streamId: string, version: number) => {
+    await openUpTo(position);
+    finalizeBefore(position);
+    covered++;
+    for (const segment of open) {
+      if (position > segment.from) segment.digest.add(position, hash, streamId, version);
+    }
+  };
+
+  // The pruned events, merged into global order (one batch in memory).
+  const prunedBatches = prunedGlobalBatches(db, { upTo: options.upTo, batchSize: options.batchSize });
+  let prunedBatch: PrunedRow[] = [];
+  let prunedIndex = 0;
+  let prunedDone = false;
+  const coverPrunedBefore = async (position: number) => {
+    for (;;) {
+      if (prunedIndex >= prunedBatch.length) {
+        if (prunedDone) return;
+        const next = await prunedBatches.next();
+        if (next.done) {
+          prunedDone = true;
+          return;
+        }
+        prunedBatch = next.value;
+        prunedIndex = 0;
+        continue;
+      }
+      const row = prunedBatch[prunedIndex]!;
+      if (row[P.position] >= position) return;
+      prunedIndex++;
+      pruned++;
+      await cover(row[P.position], row[P.hash], row[P.streamId], row[P.version]);
+    }
+  };
+
   for await (const rows of globalOrderBatches(db, { upTo: options.upTo, batchSize: options.batchSize })) {
     for (const row of rows) {
       const position = row[G.position];
-      await openUpTo(position);
-      finalizeBefore(position);
+      await coverPrunedBefore(position);
       events++;
-      for (const segment of open) {
-        if (position > segment.from) segment.digest.add(position, row[G.hash], row[G.streamId], row[G.version]);
-      }
+      await cover(position, row[G.hash], row[G.streamId], row[G.version]);
       summarise(row);
       const commandId = commandIdOf(row[G.metadata]);
       const event: GroupEvent = {
@@ -253,10 +294,11 @@ export async function globalPass(options: GlobalPassOptions): Promise<GlobalPass
     options.onProgress(rows.length);
   }
   await closeGroup();
+  await coverPrunedBefore(Number.POSITIVE_INFINITY);
   await openUpTo(Number.POSITIVE_INFINITY);
   finalizeBefore(Number.POSITIVE_INFINITY);
 
-  return { events, eventsInPeriod, byType, notices, noticesTotal, created, anchorsChecked };
+  return { events, pruned, eventsInPeriod, byType, notices, noticesTotal, created, anchorsChecked };
 
   function summarise(row: GlobalRow): void {
     const at = row[G.occurredAt];

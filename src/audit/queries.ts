@@ -127,3 +127,63 @@ export async function checkpointsOf(db: Kysely<any>, streamIds: readonly string[
   return found;
 }
 
+
+/**
+ * A pruned event (a row of `pruned_events`, migration 0007): what signed anchors digest of
+ * an event the retention path removed.
+ */
+export type PrunedRow = [position: number, streamId: string, version: number, hash: string];
+
+/** Indexes into {@link PrunedRow}. */
+export const P = { position: 0, streamId: 1, version: 2, hash: 3 } as const;
+
+function toPrunedRow(r: Record<string, unknown>): PrunedRow {
+  return [Number(r.global_position), r.stream_id as string, Number(r.stream_version), r.hash as string];
+}
+
+/** Pruned events in global order, in batches (keyset on the primary key). */
+export async function* prunedGlobalBatches(
+  db: Kysely<any>,
+  options: { readonly upTo: number; readonly batchSize: number },
+): AsyncGenerator<PrunedRow[]> {
+  let after = 0;
+  for (;;) {
+    const result = await sql<Record<string, unknown>>`SELECT global_position, stream_id, stream_version, hash FROM pruned_events
+      WHERE global_position > ${after} AND global_position <= ${options.upTo}
+      ORDER BY global_position LIMIT ${options.batchSize}`.execute(db);
+    const rows = result.rows.map(toPrunedRow);
+    if (rows.length > 0) yield rows;
+    if (rows.length < options.batchSize) return;
+    after = rows[rows.length - 1]![P.position];
+  }
+}
+
+/**
+ * Pruned events in (stream, version) order, in batches, each with the first global position
+ * its stream still has in `events` (null when none: the whole stream was pruned).
+ */
+export async function* prunedStreamOrderBatches(
+  db: Kysely<any>,
+  options: { readonly upTo: number; readonly batchSize: number },
+): AsyncGenerator<Array<{ row: PrunedRow; liveFirst: number | null }>> {
+  let after: { stream: string; version: number } | undefined;
+  for (;;) {
+    const conditions: RawBuilder<unknown>[] = [sql`p.global_position <= ${options.upTo}`];
+    if (after) conditions.push(sql`(p.stream_id, p.stream_version) > (${after.stream}, ${after.version})`);
+    const result = await sql<Record<string, unknown>>`SELECT p.global_position, p.stream_id, p.stream_version, p.hash,
+        (SELECT min(e.global_position) FROM events e WHERE e.stream_id = p.stream_id) AS live_first
+      FROM pruned_events p WHERE ${sql.join(conditions, sql` AND `)}
+      ORDER BY p.stream_id, p.stream_version LIMIT ${options.batchSize}`.execute(db);
+    const rows = result.rows.map((r) => ({ row: toPrunedRow(r), liveFirst: r.live_first === null || r.live_first === undefined ? null : Number(r.live_first) }));
+    if (rows.length > 0) yield rows;
+    if (rows.length < options.batchSize) return;
+    const last = rows[rows.length - 1]!.row;
+    after = { stream: last[P.streamId], version: last[P.version] };
+  }
+}
+
+/** The last pruned global position (0 when nothing was pruned). */
+export async function maxPrunedPosition(db: Kysely<any>): Promise<number> {
+  const result = await sql<{ p: number | null }>`SELECT max(global_position) AS p FROM pruned_events`.execute(db);
+  return Number(result.rows[0]?.p ?? 0);
+}

@@ -78,12 +78,63 @@ export interface StreamStats {
 /** The checks of the stream pass. */
 export type StreamChecks = Required<Pick<AuditChecks, 'chain' | 'machine' | 'invariants'>>;
 
-interface TargetState {
+/** The heads of one {@link HeadTarget} being added up. */
+export interface TargetState {
   readonly target: HeadTarget;
   readonly hash: LtHash16;
   collected: Array<[string, number, string]> | null;
   readonly seen: string[];
   head: Head | null;
+}
+
+/** Empty head sums for some targets. */
+export function headStates(targets: readonly HeadTarget[]): TargetState[] {
+  return targets.map((target) => ({
+    target,
+    hash: new LtHash16(),
+    collected: target.collectUpTo !== undefined ? [] : null,
+    seen: [],
+    head: null,
+  }));
+}
+
+/** The results of head sums. */
+export function headResults(states: readonly TargetState[]): HeadResult[] {
+  return states.map((t) => ({ count: t.hash.count, lanes: t.hash.lanes, collected: t.collected, seen: t.seen }));
+}
+
+/**
+ * Adds a stream's head (as of the target's position) to a target: to the LtHash, to the
+ * list, and compared with the anchor's list of heads when it has one.
+ */
+export function addHead(t: TargetState, streamId: string, head: Head, emit: (finding: Finding) => void): void {
+  t.hash.add(JSON.stringify([streamId, head.version, head.hash]));
+  if (t.collected) {
+    if (t.collected.length < (t.target.collectUpTo ?? 0)) t.collected.push([streamId, head.version, head.hash]);
+    else t.collected = null;
+  }
+  const expected = t.target.expected;
+  if (!expected) return;
+  const want = Object.hasOwn(expected, streamId) ? expected[streamId] : undefined;
+  if (!want) {
+    emit({
+      kind: 'anchor.heads',
+      streamId,
+      position: t.target.position,
+      reason: `${t.target.label}: the stream has events up to that position (version ${head.version}) but the anchor does not list it`,
+    });
+    return;
+  }
+  t.seen.push(streamId);
+  if (want.version !== head.version || want.hash !== head.hash) {
+    emit({
+      kind: 'anchor.heads',
+      streamId,
+      position: t.target.position,
+      version: head.version,
+      reason: `${t.target.label}: anchored head is version ${want.version} (${want.hash.slice(0, 12)}…), the log has version ${head.version} (${head.hash.slice(0, 12)}…)`,
+    });
+  }
 }
 
 function sha256Hex(text: string): string {
@@ -121,13 +172,7 @@ export class StreamAuditor {
   constructor(options: { checks: StreamChecks; targets?: readonly HeadTarget[]; emit: (finding: Finding) => void }) {
     this.#checks = options.checks;
     this.#emit = options.emit;
-    this.#targets = (options.targets ?? []).map((target) => ({
-      target,
-      hash: new LtHash16(),
-      collected: target.collectUpTo !== undefined ? [] : null,
-      seen: [],
-      head: null,
-    }));
+    this.#targets = headStates(options.targets ?? []);
   }
 
   #finding(kind: FindingKind, row: RawRow, reason: string): void {
@@ -333,35 +378,7 @@ export class StreamAuditor {
     for (const t of this.#targets) {
       const head = t.head;
       t.head = null;
-      if (!head) continue;
-      t.hash.add(JSON.stringify([streamId, head.version, head.hash]));
-      if (t.collected) {
-        if (t.collected.length < (t.target.collectUpTo ?? 0)) t.collected.push([streamId, head.version, head.hash]);
-        else t.collected = null;
-      }
-      const expected = t.target.expected;
-      if (expected) {
-        const want = Object.hasOwn(expected, streamId) ? expected[streamId] : undefined;
-        if (!want) {
-          this.#emit({
-            kind: 'anchor.heads',
-            streamId,
-            position: t.target.position,
-            reason: `${t.target.label}: the stream has events up to that position (version ${head.version}) but the anchor does not list it`,
-          });
-        } else {
-          t.seen.push(streamId);
-          if (want.version !== head.version || want.hash !== head.hash) {
-            this.#emit({
-              kind: 'anchor.heads',
-              streamId,
-              position: t.target.position,
-              version: head.version,
-              reason: `${t.target.label}: anchored head is version ${want.version} (${want.hash.slice(0, 12)}…), the log has version ${head.version} (${head.hash.slice(0, 12)}…)`,
-            });
-          }
-        }
-      }
+      if (head) addHead(t, streamId, head, this.#emit);
     }
   }
 
@@ -369,11 +386,6 @@ export class StreamAuditor {
   finish(): HeadResult[] {
     this.#closeStream();
     this.#streamId = undefined;
-    return this.#targets.map((t) => ({
-      count: t.hash.count,
-      lanes: t.hash.lanes,
-      collected: t.collected,
-      seen: t.seen,
-    }));
+    return headResults(this.#targets);
   }
 }

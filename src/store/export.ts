@@ -1,8 +1,9 @@
 /**
  * `flowgate export`: the event log as JSONL (src/store/log-lines.ts; docs/replay.md,
  * "Export and import"). Events go out in global order, in keyset-paginated batches, so
- * memory stays flat. A whole-log export also carries the retention checkpoints and the
- * signed audit anchors, and is what `flowgate import` restores; a window (`since`/`until`
+ * memory stays flat. A whole-log export also carries the retention checkpoints, the records
+ * of pruned events (what signed anchors digest of them) and the signed audit anchors, and
+ * is what `flowgate import` restores; a window (`since`/`until`
  * on the events' times) is a slice for reading and verifying, not for restoring.
  *
  * Nothing secret is written: the log holds hashes and sealed values only (docs/privacy.md).
@@ -31,6 +32,8 @@ export interface ExportSummary {
   readonly events: number;
   readonly streams: number;
   readonly checkpoints: number;
+  /** Records of pruned events (`pruned_events`). */
+  readonly pruned: number;
   readonly anchors: number;
   /** Global positions of the first and last event written (null when none). */
   readonly firstPosition: number | null;
@@ -53,7 +56,13 @@ export async function exportLog(store: EventStore, sink: LineSink, options: Expo
   };
   // A consistent upper bound: appends committed after this are not part of the export.
   const head = await db.selectFrom('events').select((eb) => eb.fn.max('global_position').as('p')).executeTakeFirst();
-  const upTo = head?.p === null || head?.p === undefined ? 0 : Number(head.p);
+  let upTo = head?.p === null || head?.p === undefined ? 0 : Number(head.p);
+  // Pruned events count as part of the log for the anchors that cover them.
+  const prunedTable = !window && (await store.dialect.tableExists('pruned_events'));
+  if (prunedTable) {
+    const prunedHead = await db.selectFrom('pruned_events').select((eb) => eb.fn.max('global_position').as('p')).executeTakeFirst();
+    if (prunedHead?.p !== null && prunedHead?.p !== undefined) upTo = Math.max(upTo, Number(prunedHead.p));
+  }
 
   put({
     kind: 'header',
@@ -80,6 +89,35 @@ export async function exportLog(store: EventStore, sink: LineSink, options: Expo
         createdAt: Number(row.created_at),
       });
       checkpoints++;
+    }
+  }
+
+  let pruned = 0;
+  if (prunedTable) {
+    let afterPruned = 0;
+    for (;;) {
+      const rows = await db
+        .selectFrom('pruned_events')
+        .selectAll()
+        .where('global_position', '>', afterPruned)
+        .where('global_position', '<=', upTo)
+        .orderBy('global_position')
+        .limit(batchSize)
+        .execute();
+      for (const row of rows) {
+        put({
+          kind: 'pruned',
+          position: Number(row.global_position),
+          streamId: row.stream_id as string,
+          version: Number(row.stream_version),
+          hash: row.hash as string,
+          prunedAt: Number(row.pruned_at),
+        });
+        pruned++;
+      }
+      await sink.flush();
+      if (rows.length < batchSize) break;
+      afterPruned = Number(rows[rows.length - 1]!.global_position);
     }
   }
 
@@ -138,5 +176,5 @@ export async function exportLog(store: EventStore, sink: LineSink, options: Expo
   const summaryDigest = digest.hex();
   sink.write(lineText({ kind: 'end', events, digest: summaryDigest }));
   await sink.close();
-  return { events, streams: streams.size, checkpoints, anchors, firstPosition, lastPosition, digest: summaryDigest, window };
+  return { events, streams: streams.size, checkpoints, pruned, anchors, firstPosition, lastPosition, digest: summaryDigest, window };
 }

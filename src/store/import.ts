@@ -43,6 +43,8 @@ export interface ImportSummary {
   readonly events: number;
   readonly streams: number;
   readonly checkpoints: number;
+  /** Records of pruned events restored into `pruned_events`. */
+  readonly pruned: number;
   readonly anchors: number;
   /** Anchors left out because their signing key is not in the store (import the keys file too). */
   readonly anchorsSkipped: number;
@@ -156,6 +158,13 @@ export async function importLog(store: EventStore, file: string, options: { keys
     let lastPosition = 0;
     let events = 0;
     let checkpoints = 0;
+    let pruned = 0;
+    let prunedMax = 0;
+    let prunedPending: Array<Record<string, unknown>> = [];
+    const flushPruned = async () => {
+      if (prunedPending.length > 0) await trx.insertInto('pruned_events').values(prunedPending).execute();
+      prunedPending = [];
+    };
     let end: EndLine | undefined;
     let sawEvent = false;
     for await (const text of lines) {
@@ -197,7 +206,20 @@ export async function importLog(store: EventStore, file: string, options: { keys
           heads.set(line.streamId, { version: line.throughVersion, hash: line.throughHash });
           checkpoints++;
           break;
+        case 'pruned': {
+          if (sawEvent) throw new LogFileError(file, lineNo, 'a pruned-event record after the first event');
+          const checkpoint = heads.get(line.streamId);
+          if (!checkpoint || line.version > checkpoint.version || (line.version === checkpoint.version && line.hash !== checkpoint.hash)) {
+            throw new LogFileError(file, lineNo, `${line.streamId} version ${line.version}: a pruned-event record no retention checkpoint covers`);
+          }
+          prunedPending.push({ global_position: line.position, stream_id: line.streamId, stream_version: line.version, hash: line.hash, pruned_at: line.prunedAt });
+          pruned++;
+          prunedMax = Math.max(prunedMax, line.position);
+          if (prunedPending.length >= CHUNK) await flushPruned();
+          break;
+        }
         case 'event': {
+          if (!sawEvent) await flushPruned();
           sawEvent = true;
           if (line.position <= lastPosition) {
             throw new LogFileError(file, lineNo, `global position ${line.position} after ${lastPosition}: the lines are out of order`);
@@ -229,9 +251,15 @@ export async function importLog(store: EventStore, file: string, options: { keys
     if (end.events !== events || end.digest !== digest.hex()) {
       throw new LogFileError(file, lineNo, 'the end line does not match the lines before it (a line was changed, added or removed)');
     }
+    await flushPruned();
     await insertEvents(store, trx, pending);
-    if (store.dialect.name === 'postgres' && lastPosition > 0) {
-      await sql`SELECT setval(pg_get_serial_sequence('events', 'global_position'), ${lastPosition})`.execute(trx);
+    // New appends continue after every restored position, pruned ones included.
+    const highest = Math.max(lastPosition, prunedMax);
+    if (store.dialect.name === 'postgres' && highest > 0) {
+      await sql`SELECT setval(pg_get_serial_sequence('events', 'global_position'), ${highest})`.execute(trx);
+    } else if (highest > lastPosition) {
+      await sql`UPDATE sqlite_sequence SET seq = ${highest} WHERE name = 'events'`.execute(trx);
+      await sql`INSERT INTO sqlite_sequence (name, seq) SELECT 'events', ${highest} WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')`.execute(trx);
     }
 
     let anchorsImported = 0;
@@ -258,6 +286,7 @@ export async function importLog(store: EventStore, file: string, options: { keys
       events,
       streams: heads.size,
       checkpoints,
+      pruned,
       anchors: anchorsImported,
       anchorsSkipped: anchors.length - anchorsImported,
       keys: options.keys ? { dataKeys: options.keys.dataKeys.length, signingKeys: options.keys.signingKeys.length } : null,

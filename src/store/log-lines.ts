@@ -5,6 +5,7 @@
  * ```
  * {"kind":"header","format":"flowgate-log","version":1,"type":"export"|"archive",…}
  * {"kind":"checkpoint","streamId":…,"throughVersion":…,"throughHash":…,"archiveDigest":…,"createdAt":…}
+ * {"kind":"pruned","position":…,"streamId":…,"version":…,"hash":…,"prunedAt":…}   (exports only)
  * {"kind":"event","position":…,"eventId":…,"streamId":…,"version":…,"type":…,…,"hash":…}
  * {"kind":"anchor",…}                       (exports only: the signed audit anchors)
  * {"kind":"end","events":N,"digest":…}      SHA-256 of every line before it, newlines included
@@ -78,6 +79,17 @@ export const checkpointLineSchema = z.strictObject({
 });
 export type CheckpointLine = z.infer<typeof checkpointLineSchema>;
 
+/** The record of a pruned event (a row of `pruned_events`, migration 0007). */
+export const prunedLineSchema = z.strictObject({
+  kind: z.literal('pruned'),
+  position: z.number().int().positive(),
+  streamId: z.string().min(1),
+  version: z.number().int().positive(),
+  hash: hex64,
+  prunedAt: ms,
+});
+export type PrunedLine = z.infer<typeof prunedLineSchema>;
+
 /** A signed audit anchor (a row of `audit_anchors`, without its row id). */
 export const anchorLineSchema = z.strictObject({
   kind: z.literal('anchor'),
@@ -99,7 +111,7 @@ export const endLineSchema = z.strictObject({
 export type EndLine = z.infer<typeof endLineSchema>;
 
 /** Any line after the header. */
-export const bodyLineSchema = z.discriminatedUnion('kind', [eventLineSchema, checkpointLineSchema, anchorLineSchema, endLineSchema]);
+export const bodyLineSchema = z.discriminatedUnion('kind', [eventLineSchema, checkpointLineSchema, prunedLineSchema, anchorLineSchema, endLineSchema]);
 export type BodyLine = z.infer<typeof bodyLineSchema>;
 
 /** A line of a log file that is not what the format says; names the line. */

@@ -8,9 +8,12 @@
  * 2. the caller's policy decides, from the events themselves, whether it may go;
  * 3. a `stream_checkpoints` row is inserted (`through_version`, `through_hash` = the last
  *    event's, `archive_digest` = SHA-256 of the stream's archive lines);
- * 4. exactly the rows the checkpoint covers are deleted (the triggers refuse any other);
- * 5. the caller removes what the projections and key table hold for it;
- * 6. the archive lines are written and fsynced; then the transaction commits.
+ * 4. a `pruned_events` row (global position, stream, version, hash) is inserted for each of
+ *    its events (migration 0007), so signed anchors, which digest (position, hash) of every
+ *    event and the head of every stream, still verify without the events (docs/audit.md);
+ * 5. exactly the rows the checkpoint covers are deleted (the triggers refuse any other);
+ * 6. the caller removes what the projections and key table hold for it;
+ * 7. the archive lines are written and fsynced; then the transaction commits.
  *
  * A crash before the commit leaves the streams in the log (and perhaps their lines in the
  * archive, which `verify-archive` then reports as not pruned); a commit never happens
@@ -57,6 +60,9 @@ export interface RetentionBatchResult {
   readonly pruned: readonly PrunedStream[];
   readonly kept: ReadonlyArray<{ readonly label: string; readonly reason: string }>;
 }
+
+/** `pruned_events` rows per INSERT. */
+const PRUNED_CHUNK = 200;
 
 function chainRow(row: EventRow): ChainRow {
   return {
@@ -161,6 +167,20 @@ export async function pruneBatch(
             created_at: now,
           })
           .execute();
+        for (let i = 0; i < rows.length; i += PRUNED_CHUNK) {
+          await trx
+            .insertInto('pruned_events')
+            .values(
+              rows.slice(i, i + PRUNED_CHUNK).map((row) => ({
+                global_position: Number(row.global_position),
+                stream_id: row.stream_id,
+                stream_version: Number(row.stream_version),
+                hash: row.hash,
+                pruned_at: now,
+              })),
+            )
+            .execute();
+        }
         const deleted = await trx
           .deleteFrom('events')
           .where('stream_id', '=', streamId)

@@ -120,6 +120,10 @@ describe('flowgate replay, flows, export, import, report, prune, verify-archive 
     expect(verified.status).toBe(0);
     expect(verified.stdout).toMatch(/6 stream\(s\), 28 event\(s\), cutoff 2026-11-29T13:00:00Z, .*checked against the store\nfindings: none/);
     expectOneLineFailure(cli('replay', scenario.denied.flow), new RegExp(`${scenario.denied.flow} was pruned on .* \\(versions 1–3 are in a retention archive`));
+    // The audit still passes, and tells the auditor what was pruned.
+    const audited = cli('audit');
+    expect(audited.status, audited.stdout + audited.stderr).toBe(0);
+    expect(audited.stdout).toMatch(/\n {2}pruned {7}28 events by 6 checkpoints \(flowgate prune\), covered by the anchors; 28 events by 6 checkpoints since the start \(no anchor yet\)\n/);
     const changed = join(dir, 'changed.jsonl');
     writeFileSync(changed, readFileSync(archive, 'utf8').replace('"reason":"client_revoked"', '"reason":"operator"'));
     const bad = cli('verify-archive', changed);

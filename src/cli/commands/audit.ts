@@ -72,6 +72,15 @@ export function auditText(report: AuditReport): string {
   );
   const checks = (['chain', 'machine', 'invariants', 'projections'] as const).filter((c) => report.checks[c]);
   lines.push(`  checks       ${checks.join(', ')}; ${count(report.checks.anchors, 'signed anchor')} verified`);
+  const pruned = report.pruned;
+  if (pruned.events > 0 || pruned.checkpoints > 0) {
+    const since = pruned.sinceAnchor;
+    lines.push(
+      `  pruned       ${count(pruned.events, 'event')} by ${count(pruned.checkpoints, 'checkpoint')} (flowgate prune), covered by the anchors; ` +
+        `${count(since.events, 'event')} by ${count(since.checkpoints, 'checkpoint')} since ${since.anchorPosition === null ? 'the start (no anchor yet)' : `the anchor at ${since.anchorPosition}`}` +
+        (pruned.unrecorded > 0 ? `; ${count(pruned.unrecorded, 'checkpoint')} without their pruned-event records` : ''),
+    );
+  }
   const period = p.since === null && p.until === null ? 'the whole log' : `${p.since === null ? 'the start' : when(p.since)} to ${p.until === null ? 'now' : when(p.until)}`;
   const types = Object.entries(p.byType)
     .sort(([, a], [, b]) => b - a)

@@ -12,6 +12,7 @@ import { projectionsMigration } from './0003-projections.js';
 import { signingKeysMigration } from './0004-signing-keys.js';
 import { securityEventsMigration } from './0005-security-events.js';
 import { auditAnchorsMigration } from './0006-audit-anchors.js';
+import { prunedEventsMigration } from './0007-pruned-events.js';
 
 /** A named migration factory; names sort in the order they apply. */
 export interface NamedMigration {
@@ -27,4 +28,5 @@ export const STORE_MIGRATIONS: readonly NamedMigration[] = [
   { name: '0004-signing-keys', migration: signingKeysMigration },
   { name: '0005-security-events', migration: securityEventsMigration },
   { name: '0006-audit-anchors', migration: auditAnchorsMigration },
+  { name: '0007-pruned-events', migration: prunedEventsMigration },
 ];

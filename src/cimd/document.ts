@@ -21,19 +21,9 @@
 import { z } from 'zod';
 import type { ClientMetadata } from '../../machines/client-registration.js';
 import { matchesAnyRedirectPattern } from '../oauth/redirect-patterns.js';
+import { httpsUrl } from '../oauth/https-url.js';
 import { checkRedirectUriForRegistration } from '../oauth/redirect-uri.js';
 import { parseScope } from '../oauth/scope.js';
-
-const httpsUrl = z
-  .string()
-  .max(2048)
-  .refine((value) => {
-    try {
-      return new URL(value).protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an https URL');
 
 /** The members flowgate reads; others are ignored (RFC 7591 §2: unknown members are ignored). */
 const documentSchema = z.object({

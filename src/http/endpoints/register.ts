@@ -17,22 +17,12 @@ import { constantTimeEqual, randomToken, sha256Base64Url } from '../../crypto/ra
 import type { ClientMetadata } from '../../../machines/client-registration.js';
 import { InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, InvalidToken, OAuthError, oauthErrorResponse } from '../../oauth/errors.js';
 import { matchesAnyRedirectPattern } from '../../oauth/redirect-patterns.js';
+import { httpsUrl } from '../../oauth/https-url.js';
 import { checkRedirectUriForRegistration } from '../../oauth/redirect-uri.js';
 import { parseScope } from '../../oauth/scope.js';
 import { clientAddress } from '../client-address.js';
 import type { HttpDeps } from '../ports.js';
 import { jsonResponse } from '../responses.js';
-
-const httpsUrl = z
-  .string()
-  .max(2048)
-  .refine((value) => {
-    try {
-      return new URL(value).protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an https URL');
 
 const metadataSchema = z.object({
   redirect_uris: z.array(z.string().max(2048)).min(1),

@@ -54,6 +54,8 @@ export interface FlowgateOptions {
    * the validated address.
    */
   readonly cimd?: { readonly resolve?: Resolve; readonly connect?: Connect };
+  /** The id events are correlated by (see `EngineOptions.correlationIdOf`); `flowgate serve` passes its request id. */
+  readonly correlationIdOf?: () => string | undefined;
 }
 
 /** A running flowgate. */
@@ -132,6 +134,7 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       upstreamIssuer: upstream.issuer,
       clock,
       ...(options.random ? { random: options.random } : {}),
+      ...(options.correlationIdOf ? { correlationIdOf: options.correlationIdOf } : {}),
       onCommitted: (events) => {
         metrics.observe(events);
         upstreamRevoker?.observe(events);

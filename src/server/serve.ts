@@ -15,7 +15,7 @@ import { createFlowgate, type Flowgate, type FlowgateOptions } from '../flowgate
 import { gatewayRoute, type GatewayRoute } from './gateway/forward.js';
 import { allowedHosts, checkHost, checkOrigin, isLoopbackBind } from './host-guard.js';
 import { FlowgateMetrics } from './metrics.js';
-import { createLogger, withRequestId } from './request-context.js';
+import { createLogger, currentRequestId, withRequestId } from './request-context.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -70,7 +70,7 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
   try {
     const finalConfig = options.configure ? options.configure(url) : config;
     const metrics = options.metrics ?? new FlowgateMetrics({ defaultMetrics: true });
-    flowgate = opened = await createFlowgate(finalConfig, { ...options, logger: log, metrics });
+    flowgate = opened = await createFlowgate(finalConfig, { correlationIdOf: currentRequestId, ...options, logger: log, metrics });
     gateway = flowgate.config.gateway.routes.map((route) =>
       gatewayRoute(flowgate, route, {
         ...(flowgate.config.gateway.identitySecret ? { identitySecret: flowgate.config.gateway.identitySecret } : {}),

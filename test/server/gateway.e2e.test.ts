@@ -144,6 +144,19 @@ describe('gateway mode', () => {
     expect(forwarded.every((s) => s.authorization === undefined)).toBe(true);
   });
 
+  it("puts the request id in the metadata of the events the request caused (the caller's X-Request-Id, when well-formed)", async () => {
+    const response = await fetch(`${running.url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'audit-trail-42' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9999/callback'], token_endpoint_auth_method: 'none', client_name: 'correlated' }),
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-request-id')).toBe('audit-trail-42');
+    const { client_id: clientId } = (await response.json()) as any;
+    const events = await running.flowgate.store.readStream(`client:${clientId}`);
+    expect(events.map((e) => [e.type, e.metadata.correlationId])).toEqual([['client.registered', 'audit-trail-42']]);
+  });
+
   it('on loopback, refuses a browser request from a foreign Origin, and accepts loopback pages (an MCP Inspector)', async () => {
     const from = (origin: string) => fetch(`${running.url}/.well-known/oauth-authorization-server`, { headers: { origin } });
     const foreign = await from('https://evil.example');

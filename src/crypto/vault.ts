@@ -66,6 +66,14 @@ export function subjectKeyId(subjectRef: string): string {
   return `subject:${subjectRef}`;
 }
 
+/**
+ * The purpose a data key row `rowId` is wrapped for, with {@link Vault.sealWithMaster}: the
+ * wrapped key opens only as that row's key (src/keys/master-key-rewrap.ts re-wraps with it).
+ */
+export function dataKeyWrapPurpose(rowId: string): string {
+  return `data_key:${rowId}`;
+}
+
 /** The row id of generation `generation` of key slot `keyId` (see the module comment). */
 function generationId(keyId: string, generation: number): string {
   return generation === 1 ? keyId : `${keyId}#${generation}`;
@@ -147,7 +155,7 @@ export class Vault {
   }
 
   #wrap(keyId: string, raw: Uint8Array): string {
-    return seal(this.#master, MASTER_KID, `data_key:${keyId}`, Buffer.from(raw).toString('base64url'));
+    return seal(this.#master, MASTER_KID, dataKeyWrapPurpose(keyId), Buffer.from(raw).toString('base64url'));
   }
 
   async #load(keyId: string): Promise<CachedKey | undefined> {
@@ -159,7 +167,7 @@ export class Vault {
       .where('key_id', '=', keyId)
       .executeTakeFirst();
     if (!row || row.destroyed_at !== null || !row.wrapped_key) return undefined;
-    const unwrapped = open(this.#master, MASTER_KID, `data_key:${keyId}`, row.wrapped_key);
+    const unwrapped = open(this.#master, MASTER_KID, dataKeyWrapPurpose(keyId), row.wrapped_key);
     return this.#remember(keyId, new Uint8Array(Buffer.from(unwrapped, 'base64url')));
   }
 

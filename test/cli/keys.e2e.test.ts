@@ -1,13 +1,16 @@
 /**
  * The compiled `flowgate keys` commands against a temporary data directory: list (table and
- * JSON), rotate, retire, prune, and clear one-line refusals with exit 1.
+ * JSON), rotate, retire, prune, rewrap (master-key rotation: afterwards the new key opens
+ * the store and the old one is refused), and clear one-line refusals with exit 1.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flowgate, type CliRun } from '../support/cli.js';
+
+const readKey = (path: string): string => readFileSync(path, 'utf8').trim();
 
 interface ListedKey {
   kid: string;
@@ -136,5 +139,60 @@ describe('flowgate keys', { timeout: 90_000 }, () => {
     const generated = keys('generate-master');
     expect(generated.status).toBe(0);
     expect(generated.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+  });
+
+  it('rotates the master key with rewrap: the new key opens the store, the old one is refused', () => {
+    keys('rotate');
+    const before = list();
+    const oldKey = env.FLOWGATE_MASTER_KEY!;
+    const newKeyFile = join(dir, 'new.key');
+    writeFileSync(newKeyFile, keys('generate-master').stdout, { mode: 0o600 });
+
+    const run = keys('rewrap', '--new-master-key-file', newKeyFile);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^TABLE\s+REWRAPPED\s+ALREADY NEW\s+SKIPPED$/);
+    expect(lines[1]).toMatch(/^data_keys\s+0\s+0\s+0$/);
+    expect(lines[2]).toMatch(/^signing_keys\s+4\s+0\s+0$/);
+    expect(lines[3]).toMatch(/^flowgate: the keys are now under the new master key; restart every instance with it/);
+
+    expectOneLineFailure(keys('list'), /does not open with the master key/);
+    env = { ...env, FLOWGATE_MASTER_KEY: readKey(newKeyFile) };
+    expect(list()).toEqual(before);
+    expect(keys('rotate').status).toBe(0);
+
+    // Run again (old key as current): everything is already under the new key.
+    env = { ...env, FLOWGATE_MASTER_KEY: oldKey };
+    const again = keys('rewrap', '--new-master-key-file', newKeyFile, '--json');
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({
+      dataKeys: { rewrapped: 0, alreadyNew: 0, skipped: 0 },
+      signingKeys: { rewrapped: 0, alreadyNew: 4, skipped: 0 },
+    });
+  });
+
+  it('refuses to rewrap with the same key, a wrong current key, or an unreadable new key, changing nothing', () => {
+    const before = list();
+    const sameFile = join(dir, 'same.key');
+    writeFileSync(sameFile, `${env.FLOWGATE_MASTER_KEY}\n`);
+    expectOneLineFailure(keys('rewrap', '--new-master-key-file', sameFile), /the new master key is the current one/);
+    expectOneLineFailure(keys('rewrap', '--new-master-key-file', join(dir, 'missing.key')), /cannot read the new master key from .*missing\.key: ENOENT/);
+    const badFile = join(dir, 'bad.key');
+    writeFileSync(badFile, 'not a key\n');
+    expectOneLineFailure(keys('rewrap', '--new-master-key-file', badFile), /bad\.key: the master key must be 32 bytes/);
+    const newFile = join(dir, 'new.key');
+    writeFileSync(newFile, randomBytes(32).toString('hex'));
+    const current = env.FLOWGATE_MASTER_KEY!;
+    env = { ...env, FLOWGATE_MASTER_KEY: randomBytes(32).toString('base64url') };
+    expectOneLineFailure(
+      keys('rewrap', '--new-master-key-file', newFile),
+      /the private key of signing key \S+ does not open with the current master key \(nor with the new one\).*nothing was changed/,
+    );
+    env = { ...env, FLOWGATE_MASTER_KEY: current };
+    expect(list()).toEqual(before);
+    // The key is never taken from argv.
+    expect(keys('rewrap').status).toBe(2);
+    expect(keys('rewrap', '--new-master-key', current).status).toBe(2);
   });
 });

@@ -1,15 +1,17 @@
 /**
- * `flowgate keys list|rotate|retire|prune|generate-master`: the keyring in the store
- * (src/keys/keyring.ts), from the command line. Opens the store and the master key the
+ * `flowgate keys list|rotate|retire|prune|generate-master|rewrap`: the keyring in the store
+ * (src/keys/keyring.ts) and the master key (src/keys/master-key-rewrap.ts), from the command line. Opens the store and the master key the
  * usual configuration names; every refusal is one line on stderr and exit 1.
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../../config/load.js';
-import { generateMasterKeyText, masterKeyWarning, resolveMasterKey } from '../../crypto/master-key.js';
+import { generateMasterKeyText, MasterKeyError, masterKeyWarning, parseMasterKey, resolveMasterKey } from '../../crypto/master-key.js';
 import { Vault } from '../../crypto/vault.js';
 import { Keyring } from '../../keys/keyring.js';
+import { rewrapMasterKey, type RewrapCounts, type RewrapResult } from '../../keys/master-key-rewrap.js';
 import { keyringOptionsFrom } from '../../keys/settings.js';
 import { KEY_PURPOSES, type KeyInfo, type KeyPurpose } from '../../keys/types.js';
 import { openStore } from '../../store/open-store.js';
@@ -75,6 +77,36 @@ export function keyJson(keys: readonly KeyInfo[]): string {
     null,
     2,
   );
+}
+
+/** Reads the new master key from `path` (the form `FLOWGATE_MASTER_KEY` takes), never from argv. */
+export function readNewMasterKey(path: string): Uint8Array {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new MasterKeyError(`cannot read the new master key from ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    return parseMasterKey(text);
+  } catch (error) {
+    throw new MasterKeyError(`${path}: ${(error as Error).message}`);
+  }
+}
+
+const REWRAP_COLUMNS: ReadonlyArray<Column<readonly [string, RewrapCounts]>> = [
+  ['TABLE', ([table]) => table],
+  ['REWRAPPED', ([, c]) => String(c.rewrapped)],
+  ['ALREADY NEW', ([, c]) => String(c.alreadyNew)],
+  ['SKIPPED', ([, c]) => String(c.skipped)],
+];
+
+/** A rotation's counts as a text table (SKIPPED: destroyed data keys, removed signing keys). */
+export function rewrapTable(result: RewrapResult): string {
+  return textTable(REWRAP_COLUMNS, [
+    ['data_keys', result.dataKeys],
+    ['signing_keys', result.signingKeys],
+  ]);
 }
 
 /** Registers `keys` and its subcommands on the program. */
@@ -148,6 +180,42 @@ export function registerKeys(program: Command): void {
         const { removed } = await keyring.prune();
         say(removed.length === 0 ? 'flowgate: nothing to prune' : `flowgate: removed ${removed.length} retired key(s): ${removed.join(', ')}`);
       });
+    });
+
+  keys
+    .command('rewrap')
+    .description(
+      'rotate the master key: re-wrap every data key and re-seal every signing key with the new key, in one transaction; then restart every instance with the new key',
+    )
+    .addOption(configOption())
+    .requiredOption('--new-master-key-file <file>', 'file holding the new master key (as `flowgate keys generate-master` prints it); never pass the key itself on the command line')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: ConfigOptions & { newMasterKeyFile: string; json?: boolean }) => {
+      const config = await loadConfigFile(options.config, process.env);
+      const current = resolveMasterKey({
+        configured: config.masterKey,
+        dataDir: config.dataDir,
+        requireConfigured: config.store.databaseUrl !== undefined,
+      });
+      const next = readNewMasterKey(options.newMasterKeyFile);
+      const store = await openStore(config);
+      let result: RewrapResult;
+      try {
+        result = await rewrapMasterKey(store.db, current.bytes, next);
+      } finally {
+        await store.close();
+      }
+      if (options.json) {
+        say(JSON.stringify(result, null, 2));
+        return;
+      }
+      say(rewrapTable(result));
+      if (result.dataKeys.rewrapped + result.signingKeys.rewrapped === 0) {
+        say('flowgate: nothing to re-wrap: every key is already under the new master key (or there are none)');
+        return;
+      }
+      const where = current.source === 'configured' ? 'FLOWGATE_MASTER_KEY' : `FLOWGATE_MASTER_KEY (or replace ${current.path})`;
+      say(`flowgate: the keys are now under the new master key; restart every instance with it in ${where}, and keep the old key until they run`);
     });
 
   keys

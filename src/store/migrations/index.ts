@@ -13,6 +13,7 @@ import { signingKeysMigration } from './0004-signing-keys.js';
 import { securityEventsMigration } from './0005-security-events.js';
 import { auditAnchorsMigration } from './0006-audit-anchors.js';
 import { prunedEventsMigration } from './0007-pruned-events.js';
+import { anchorKeyResealMigration } from './0008-anchor-key-reseal.js';
 
 /** A named migration factory; names sort in the order they apply. */
 export interface NamedMigration {
@@ -29,4 +30,5 @@ export const STORE_MIGRATIONS: readonly NamedMigration[] = [
   { name: '0005-security-events', migration: securityEventsMigration },
   { name: '0006-audit-anchors', migration: auditAnchorsMigration },
   { name: '0007-pruned-events', migration: prunedEventsMigration },
+  { name: '0008-anchor-key-reseal', migration: anchorKeyResealMigration },
 ];

@@ -7,7 +7,7 @@
  * @module
  */
 import { escapeHtml } from '../../http/html/escape.js';
-import { HTML_SECURITY_HEADERS } from '../../http/responses.js';
+import { page as layoutPage } from '../../http/html/layout.js';
 
 /** Escapes any value for HTML text and quoted attributes. */
 export function esc(value: unknown): string {
@@ -43,32 +43,13 @@ const STYLE = `
   ol.steps li { margin: .2rem 0; }
 `;
 
-/** A complete page around `body` (already HTML); `title` is escaped here. */
+/** A complete page around `body` (already HTML) in the demo's style; `title` is escaped here. */
 export function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return layoutPage(title, body, STYLE);
 }
 
 /** An HTML response with flowgate's page headers. */
-export function htmlResponse(html: string, status = 200, headers: Readonly<Record<string, string>> = {}): Response {
-  const h = new Headers(HTML_SECURITY_HEADERS);
-  for (const [name, value] of Object.entries(headers)) h.append(name, value);
-  return new Response(html, { status, headers: h });
-}
+export { htmlResponse } from '../../http/responses.js';
 
 /** A 303 to `location` that no cache keeps (POST/redirect/GET). */
 export function seeOther(location: string, headers: Readonly<Record<string, string>> = {}): Response {

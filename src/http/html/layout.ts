@@ -22,8 +22,11 @@ const STYLE = `
   .error { border-left: 4px solid #d93025; padding-left: 1rem; }
 `;
 
-/** A complete page around `body` (already HTML), titled with `title` (escaped here). */
-export function page(title: string, body: string): string {
+/**
+ * A complete page around `body` (already HTML), titled with `title` (escaped here), styled
+ * with `style` (flowgate's own pages by default; the demo brings its own).
+ */
+export function page(title: string, body: string, style: string = STYLE): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -31,7 +34,7 @@ export function page(title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<style>${style}</style>
 </head>
 <body>
 <main>

@@ -52,7 +52,8 @@ export function rowToStoredEvent(row: EventRow): StoredEvent {
   };
 }
 
-function rowToChainRow(row: EventRow): ChainRow {
+/** A stored row as the hash chain sees it. */
+export function rowToChainRow(row: EventRow): ChainRow {
   return {
     globalPosition: Number(row.global_position),
     eventId: row.event_id,
@@ -69,7 +70,8 @@ function rowToChainRow(row: EventRow): ChainRow {
   };
 }
 
-const EVENT_COLUMNS = [
+/** The columns an append writes (all but `global_position`, which the database assigns). */
+export const EVENT_COLUMNS = [
   'event_id',
   'stream_id',
   'stream_version',

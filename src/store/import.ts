@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { sql, type Transaction } from 'kysely';
 import { FlowgateError } from '../errors/flowgate-error.js';
 import type { EventStore } from './event-store.js';
-import { rowToStoredEvent } from './event-store.js';
+import { EVENT_COLUMNS, rowToStoredEvent } from './event-store.js';
 import { insertKeys, type KeyFile } from './key-file.js';
 import {
   bodyLineSchema,
@@ -53,20 +53,7 @@ export interface ImportSummary {
   readonly projections: Record<string, number>;
 }
 
-const COLUMNS = [
-  'global_position',
-  'event_id',
-  'stream_id',
-  'stream_version',
-  'type',
-  'schema_version',
-  'data',
-  'metadata',
-  'occurred_at',
-  'payload_hash',
-  'prev_hash',
-  'hash',
-] as const;
+const COLUMNS = ['global_position', ...EVENT_COLUMNS] as const;
 const CHUNK = 200;
 
 async function count(db: EventStore['db'] | Transaction<any>, table: string): Promise<number> {

@@ -22,9 +22,9 @@
  * @module
  */
 import type { Kysely, Transaction } from 'kysely';
-import { rowToStoredEvent } from './event-store.js';
+import { rowToChainRow, rowToStoredEvent } from './event-store.js';
 import type { EventStore } from './event-store.js';
-import { verifyStreamChain, type ChainRow } from './hash-chain.js';
+import { verifyStreamChain } from './hash-chain.js';
 import type { LineSink } from './line-sink.js';
 import { eventLineOf, LineDigest, lineText, type CheckpointLine } from './log-lines.js';
 import type { EventRow } from './seal-event.js';
@@ -63,23 +63,6 @@ export interface RetentionBatchResult {
 
 /** `pruned_events` rows per INSERT. */
 const PRUNED_CHUNK = 200;
-
-function chainRow(row: EventRow): ChainRow {
-  return {
-    globalPosition: Number(row.global_position),
-    eventId: row.event_id,
-    streamId: row.stream_id,
-    streamVersion: Number(row.stream_version),
-    type: row.type,
-    schemaVersion: Number(row.schema_version),
-    occurredAt: Number(row.occurred_at),
-    data: row.data,
-    metadata: row.metadata,
-    payloadHash: row.payload_hash,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
 
 /** The archive text of one stream (its event lines, then its checkpoint line) and the checkpoint. */
 export function archiveStream(rows: readonly EventRow[], createdAt: number): { text: string; checkpoint: CheckpointLine } {
@@ -122,7 +105,7 @@ export async function readUnit(
     if (refusal) break;
     const checkpoint = await executor.selectFrom('stream_checkpoints').select('stream_id').where('stream_id', '=', streamId).executeTakeFirst();
     if (checkpoint) refusal = `${streamId} already has a retention checkpoint`;
-    else if (verifyStreamChain(rowsOf.get(streamId)!.map(chainRow)).length > 0) {
+    else if (verifyStreamChain(rowsOf.get(streamId)!.map(rowToChainRow)).length > 0) {
       refusal = `the hash chain of ${streamId} does not verify; it is kept as evidence (run flowgate audit)`;
     }
   }

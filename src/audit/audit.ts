@@ -9,7 +9,8 @@
  *    command rules that tie streams together, command adjacency, the period's summary.
  * 3. **Codes redeemed in two flows**, grouped by the database.
  * 4. **Anchor heads and counts** of the newest anchor in the database and in the file.
- * 5. **Projection diff** (src/audit/projection-diff.ts).
+ * 5. **Projection diff** (src/audit/projection-diff.ts), in a heap-limited worker thread
+ *    when the stream pass has workers.
  * 6. The `security_events` summary for the period.
  * 7. With `anchor`, when nothing was found: a new signed anchor, stored and returned.
  *
@@ -44,7 +45,7 @@ import {
 import { FindingCollector } from './findings.js';
 import { crossFlowRedemptions, globalPass, type Notice, type SegmentTask } from './global-pass.js';
 import { LtHash16 } from './lthash.js';
-import { projectionDiff, type ProjectionDiffResult } from './projection-diff.js';
+import { projectionDiff, projectionDiffInWorker, type ProjectionDiffResult } from './projection-diff.js';
 import { countEvents, maxPosition, maxPrunedPosition } from './queries.js';
 import { prunedHeads, pruningSummary, type PruningSummary } from './pruned.js';
 import { HEADS_LABEL, type HeadResult, type HeadTarget } from './stream-auditor.js';
@@ -63,7 +64,10 @@ export interface AuditOptions {
   readonly anchor?: { readonly signingKey: () => Promise<SigningKey> };
   /** The anchor keys to verify with; default: the anchor keys in the store's keyring table. */
   readonly jwks?: JSONWebKeySet;
-  /** Worker threads for the stream pass (SQLite files only); default: the CPUs, up to 4, from 20,000 events on. */
+  /**
+   * Worker threads for the stream pass (SQLite files only); default: the CPUs, up to 4, from 20,000 events on.
+   * With any, the projection diff runs in a worker thread of its own too (flowgate's projections).
+   */
   readonly workers?: number;
   /** Rows per query; default 2000. */
   readonly batchSize?: number;
@@ -321,18 +325,22 @@ export async function runAudit(store: EventStore, options: AuditOptions = {}): P
   let projections: ProjectionDiffResult | null = null;
   if (checks.projections) {
     progress.phase('rebuild projections', total);
+    const chosen = options.projections ?? (store.projections.length > 0 ? store.projections : PROJECTIONS);
+    const common = {
+      upTo,
+      scratch: options.scratch ?? (total < 100_000 ? 'memory' : 'file'),
+      batchSize,
+      onFinding: add,
+      onProgress: (count: number) => progress.advance(count),
+      onPhase: (name: string, expected: number) => progress.phase(name, expected),
+    } as const;
+    // With worker threads on a SQLite file, the diff runs in one too (bounded heap), when
+    // the projections are flowgate's own (a worker imports them by name).
+    const inWorker = sqliteFile !== undefined && workers > 0 && chosen.every((p) => PROJECTIONS.includes(p));
     projections = await timed('projections', () =>
-      projectionDiff({
-        db,
-        dialect: dialect.name,
-        upTo,
-        projections: options.projections ?? (store.projections.length > 0 ? store.projections : PROJECTIONS),
-        scratch: options.scratch ?? (total < 100_000 ? 'memory' : 'file'),
-        batchSize,
-        onFinding: add,
-        onProgress: (count) => progress.advance(count),
-        onPhase: (name, expected) => progress.phase(name, expected),
-      }),
+      inWorker
+        ? projectionDiffInWorker(sqliteFile, chosen.map((p) => p.name), common)
+        : projectionDiff({ db, dialect: dialect.name, projections: chosen, ...common }),
     );
   }
   progress.end();

@@ -7,9 +7,10 @@
  *
  * @module
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import { LtHash16 } from './lthash.js';
+import { startAuditWorker } from './start-worker.js';
 import { checkpointsOf, splitStreamRanges, streamOrderBatches } from './queries.js';
 import { R, streamsStartingLate, type StreamRange } from './rows.js';
 import { StreamAuditor, type HeadResult, type HeadTarget, type StreamChecks, type StreamStats } from './stream-auditor.js';
@@ -103,17 +104,8 @@ async function inThisThread(options: StreamPassOptions): Promise<StreamPassResul
  */
 const WORKER_HEAP = { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 2 };
 
-/**
- * Starts the worker module next to this one: `.js` when built; under tsx or vitest (the
- * sources are `.ts`), through a small bootstrap that registers tsx in the worker first.
- */
 function startWorker(input: WorkerInput): Worker {
-  const resourceLimits = WORKER_HEAP;
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./stream-worker.js', import.meta.url), { workerData: input, resourceLimits });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const worker = new URL('./stream-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); })`;
-  return new Worker(code, { eval: true, workerData: input, resourceLimits });
+  return startAuditWorker('stream-worker', input, WORKER_HEAP);
 }
 
 function runWorker(input: WorkerInput, options: StreamPassOptions): Promise<{ stats: StreamStats; heads: HeadResult[] }> {

@@ -2,7 +2,8 @@
  * The stream pass on worker threads (a SQLite file split into ranges of streams) finds
  * exactly what the single-threaded pass finds, heads included; findings of a log broken
  * everywhere are all counted but listed in bounded number; and the synthetic log the
- * benchmark audits is sealed exactly as the store seals events.
+ * benchmark audits is sealed exactly as the store seals events. The projection diff on its
+ * worker thread reports exactly what it reports in the main thread.
  */
 import { sql } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/audit/index.js';
 import { parseConfig } from '../../src/config/load.js';
+import { rebuildAll } from '../../src/engine/replay.js';
+import { PROJECTIONS } from '../../src/projections/index.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { sealEvent } from '../../src/store/seal-event.js';
@@ -92,5 +95,44 @@ describe('the stream pass on worker threads', () => {
     expect(f.listed.map((x) => x.position)).toEqual([...f.listed.map((x) => x.position)].sort((a, b) => a - b));
     const fewer = await runAudit(store, { workers: 2, checks, maxListed: 50 });
     expect([fewer.findings.total, fewer.findings.listed.length]).toEqual([f.total, 50]);
+  });
+});
+
+describe('the projection diff on a worker thread', () => {
+  let dir: string;
+  let store: EventStore;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'flowgate-audit-projection-worker-'));
+    const config = parseConfig({ values: { dataDir: dir, store: { sqlitePath: join(dir, 'log.db'), synchronous: 'NORMAL' } } });
+    await (await openStore(config)).close();
+    seedSqliteFile(join(dir, 'log.db'), { events: 3000, clients: 5 });
+    store = await openStore(config);
+    for (const p of PROJECTIONS) store.registerProjection(p);
+    await rebuildAll(store);
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rebuilds, compares and reports exactly what the main thread does', async () => {
+    const clean = await runAudit(store, { workers: 2, scratch: 'file' });
+    expect(clean.findings.total).toBe(0);
+    expect(clean.projections).toMatchObject({ events: clean.events, scratch: 'file', inFlux: 0 });
+
+    const grant = await store.db.selectFrom('grants').select('grant_id').orderBy('grant_id').limit(1).executeTakeFirstOrThrow();
+    await sql`UPDATE grants SET status = 'revoked' WHERE grant_id = ${grant.grant_id}`.execute(store.db);
+    await sql`DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens ORDER BY rowid LIMIT 3)`.execute(store.db);
+    const progress = (phases: string[]) => ({ phase: (name: string) => phases.push(name), advance: () => {}, end: () => {} });
+    const mainPhases: string[] = [];
+    const workerPhases: string[] = [];
+    const main = await runAudit(store, { workers: 0, batchSize: 500, progress: progress(mainPhases) });
+    const worker = await runAudit(store, { workers: 2, batchSize: 500, progress: progress(workerPhases) });
+    expect(worker.workers).toBe(2);
+    expect(worker.findings).toEqual(main.findings);
+    expect(worker.projections).toEqual(main.projections);
+    expect(workerPhases).toEqual(mainPhases);
+    expect(main.findings.byKind).toEqual({ 'projection.differs': 1, 'projection.missing_row': 3 });
+    expect(main.findings.listed).toContainEqual(expect.objectContaining({ kind: 'projection.differs', streamId: `grant:${grant.grant_id}` }));
   });
 });

@@ -144,7 +144,7 @@ export function registerAudit(program: Command): void {
     .option('--out <file>', "with --anchor: also append the anchor to FILE ('-' prints it on stdout)")
     .option('--anchors <file>', 'verify the anchors kept in FILE (one compact JWS per line) as well')
     .option('--no-projections', 'skip the projection rebuild and diff')
-    .option('--workers <n>', 'worker threads for the stream pass on a SQLite file (default: one per CPU, up to 4)')
+    .option('--workers <n>', 'worker threads for the stream pass on a SQLite file, plus one for the projection diff (default: one per CPU, up to 4; 0: all in the main thread)')
     .action(async (options: AuditCliOptions) => {
       const now = Date.now();
       if (options.out !== undefined && !options.anchor) throw new FlowgateError('ERR_USAGE', '--out needs --anchor');

@@ -8,26 +8,13 @@
  *
  * @module
  */
-import { githubEndpoints, githubIdentity } from './github.js';
+import { githubPreset } from './github.js';
 import type { UpstreamPreset } from './types.js';
-import { baseUrlProblem } from './urls.js';
 
-/** The `github-app` preset (see the module documentation). */
+/** The `github-app` preset (see the module documentation): GitHub's, without scopes, e-mail as permitted. */
 export const githubAppPreset: UpstreamPreset = {
+  ...githubPreset,
   name: 'github-app',
-  kind: 'oauth2',
-  displayName: 'GitHub',
-  options: ['baseUrl'],
-  defaults: (section) => ({
-    ...(baseUrlProblem(section.baseUrl) === undefined ? githubEndpoints(section.baseUrl) : {}),
-    subjectField: 'id',
-    clientAuthMethod: 'client_secret_post',
-    scopes: [],
-  }),
-  check: (section) => {
-    const problem = baseUrlProblem(section.baseUrl);
-    return problem === undefined ? [] : [{ path: ['baseUrl'], message: problem }];
-  },
-  identity: githubIdentity,
+  defaults: (section) => ({ ...githubPreset.defaults(section), scopes: [] }),
   emails: 'permitted',
 };

@@ -13,7 +13,7 @@
 import Database from 'better-sqlite3';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { deriveEventId } from '../../../src/events/ids.js';
-import type { EventStore } from '../../../src/store/event-store.js';
+import { EVENT_COLUMNS, type EventStore } from '../../../src/store/event-store.js';
 import { chainHash, genesisHash } from '../../../src/store/hash-chain.js';
 
 /** A sealed row, without its global position (the database assigns it). */
@@ -362,19 +362,7 @@ export function* syntheticCommands(options: SyntheticOptions): Generator<Synthet
   }
 }
 
-const COLUMNS = [
-  'event_id',
-  'stream_id',
-  'stream_version',
-  'type',
-  'schema_version',
-  'data',
-  'metadata',
-  'occurred_at',
-  'payload_hash',
-  'prev_hash',
-  'hash',
-] as const;
+const COLUMNS = EVENT_COLUMNS;
 
 /**
  * Bulk-loads a synthetic log into a migrated SQLite file (raw better-sqlite3, large

@@ -36,6 +36,7 @@ import { createCimdFetcher } from './cimd/fetcher.js';
 import { systemConnect, systemResolve, type Connect, type Resolve } from './cimd/net.js';
 import { FlowgateMetrics } from './server/metrics.js';
 import { ownsPath } from './http/routes.js';
+import { checkRequest, resolveHostCheck } from './server/host-guard.js';
 
 /** What can be injected into flowgate (tests, embedding). */
 export interface FlowgateOptions {
@@ -56,12 +57,30 @@ export interface FlowgateOptions {
   readonly cimd?: { readonly resolve?: Resolve; readonly connect?: Connect };
   /** The id events are correlated by (see `EngineOptions.correlationIdOf`); `flowgate serve` passes its request id. */
   readonly correlationIdOf?: () => string | undefined;
+  /**
+   * The socket the embedding server is bound to (`flowgate serve` passes its own). On a
+   * loopback bind the Host check (`server.hostCheck`) is on under `auto` whatever the issuer,
+   * and also accepts 127.0.0.1, localhost and [::1] with this port; `serve.allowedHosts` is
+   * accepted too.
+   */
+  readonly listen?: { readonly host: string; readonly port: number };
 }
 
 /** A running flowgate. */
 export interface Flowgate {
-  /** Serves every flowgate endpoint (web-standard Request → Response). */
+  /**
+   * Serves every flowgate endpoint (web-standard Request → Response), after the DNS-rebinding
+   * check of {@link Flowgate.checkRequest}.
+   */
   fetch(request: Request, env?: unknown): Promise<Response>;
+  /**
+   * The DNS-rebinding check (`server.hostCheck`; on by default for a loopback issuer): a 421
+   * answer for a request whose `Host` is not flowgate's own, a 403 for a browser request from a
+   * foreign `Origin`, undefined when the request may go on or the check is off. `fetch` applies
+   * it; call it for the routes you serve next to flowgate's. A request that passed here is not
+   * checked again by `fetch`.
+   */
+  checkRequest(request: Request): Response | undefined;
   /**
    * Verifies an access token for a resource (default: the default configured resource):
    * signature, `typ`, `iss`, exact `aud`, `exp`, and that the token and its grant are still
@@ -218,9 +237,25 @@ export async function createFlowgate(input: FlowgateConfigInput | FlowgateConfig
       );
     }
     for (const warning of warnings) log.warn({}, warning);
+    const hostCheck = resolveHostCheck({
+      mode: config.server.hostCheck,
+      issuer: settings.issuer,
+      baseUrl: settings.baseUrl,
+      extra: config.server.allowedHosts,
+      ...(options.listen ? { listen: { ...options.listen, extra: config.serve.allowedHosts } } : {}),
+    });
+    /** Requests that passed `checkRequest` (an embedder's or `flowgate serve`'s): `fetch` does not check them twice. */
+    const checked = new WeakSet<Request>();
+    const check = (request: Request): Response | undefined => {
+      if (!hostCheck || checked.has(request)) return undefined;
+      const refusal = checkRequest(request, hostCheck);
+      if (!refusal) checked.add(request);
+      return refusal;
+    };
     const sweeper = startSweeper(engine, config.flows.sweepIntervalSeconds * 1000, log);
     return {
-      fetch: async (request, env) => app.fetch(request, env as never),
+      fetch: async (request, env) => check(request) ?? app.fetch(request, env as never),
+      checkRequest: check,
       verifyAccessToken: (token, verifyOptions) => gate.verify(token, verifyOptions),
       handles: (url) => ownsPath(settings, url),
       upstreamTokens,

@@ -9,12 +9,14 @@ import { z } from 'zod';
 /** Where and how the server listens. */
 export const serveSchema = z
   .strictObject({
-    host: z.string().min(1).default('127.0.0.1').describe('Interface to listen on. Bound to a loopback address, flowgate refuses requests whose Host is not its own (DNS-rebinding protection).'),
+    host: z.string().min(1).default('127.0.0.1').describe('Interface to listen on. Bound to a loopback address, flowgate refuses requests whose Host is not its own (DNS-rebinding protection, `server.hostCheck`).'),
     port: z.number().int().min(0).max(65_535).default(8787).describe('TCP port (0 picks a free one).'),
     allowedHosts: z
       .array(z.string().min(1))
       .default([])
-      .describe('Extra `Host` header values accepted on a loopback bind (besides the issuer host and 127.0.0.1 / localhost / [::1] with the port).'),
+      .describe(
+        'Extra `Host` header values `flowgate serve` accepts when the Host check is on (besides the issuer host, `server.allowedHosts`, and on a loopback bind 127.0.0.1 / localhost / [::1] with the port).',
+      ),
     shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('How long SIGTERM/SIGINT waits for in-flight requests before closing connections.'),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

@@ -137,6 +137,18 @@ export const serverSchema = z
         'The authorization server identifier (RFC 8414 `issuer`, the `iss` of tokens and of authorization responses). https, or http on a loopback host. Default: `http://<serve.host>:<serve.port>`, the address `flowgate serve` listens on.',
       ),
     baseUrl: httpsUrl.optional().describe('Where the endpoints are served, when not under the issuer (default: the issuer).'),
+    hostCheck: z
+      .enum(['auto', 'on', 'off'])
+      .default('auto')
+      .describe(
+        'DNS-rebinding protection (CVE-2025-66414) in `fetch` and on every route of `flowgate serve`: a request whose `Host` is not flowgate’s own gets 421, a browser request from a foreign `Origin` gets 403. `auto`: on when the issuer (or `baseUrl`) is a loopback URL (127.x, localhost, [::1]), when `server.allowedHosts` is not empty, or when `flowgate serve` binds a loopback address; off otherwise (a reverse proxy decides which names reach flowgate). `on`: always. `off`: never (your server checks `Host` itself).',
+      ),
+    allowedHosts: z
+      .array(z.string().regex(/^[^\s/@?#]+$/, 'must be a Host header value (a name or address, with the port), not a URL'))
+      .default([])
+      .describe(
+        '`Host` header values accepted besides the issuer’s and `baseUrl`’s host and, on a loopback issuer, 127.0.0.1 / localhost / [::1] with its port; with the port, as the header carries it (`"mcp.localtest.me:8787"`). Not empty: the check is on under `auto` whatever the issuer.',
+      ),
     trustProxy: z
       .boolean()
       .default(false)

@@ -6,6 +6,10 @@
  * on localhost), from the issuer's origin, or from an allowed host: a page elsewhere cannot
  * drive the local server even when its Host header looks right.
  *
+ * `createFlowgate().fetch` applies the check itself (`server.hostCheck`: by default when the
+ * issuer is a loopback URL), so an application that mounts flowgate in its own loopback
+ * server is covered too; `flowgate serve` applies it to all its routes.
+ *
  * @module
  */
 
@@ -16,12 +20,58 @@ export function isLoopbackBind(host: string): boolean {
   return LOOPBACK_BINDS.has(host) || host.startsWith('127.');
 }
 
-/** The `Host` values a loopback-bound server accepts. */
-export function allowedHosts(options: { port: number; issuer: string; extra: readonly string[] }): Set<string> {
-  const hosts = new Set<string>([`127.0.0.1:${options.port}`, `localhost:${options.port}`, `[::1]:${options.port}`]);
-  hosts.add(new URL(options.issuer).host);
+/** Whether a URL names a loopback host: 127.x, localhost or [::1]. */
+export function isLoopbackUrl(url: string): boolean {
+  return isLoopbackBind(new URL(url).hostname);
+}
+
+/**
+ * The `Host` values accepted: the host (with its port) of each of flowgate's own URLs (issuer,
+ * base URL), 127.0.0.1, localhost and [::1] on each of `loopbackPorts` (`''`: no port, the
+ * scheme's default), and the `extra` values.
+ */
+export function allowedHosts(options: { urls: readonly string[]; loopbackPorts: readonly string[]; extra: readonly string[] }): Set<string> {
+  const hosts = new Set<string>();
+  for (const port of options.loopbackPorts) {
+    const suffix = port === '' ? '' : `:${port}`;
+    for (const name of ['127.0.0.1', 'localhost', '[::1]']) hosts.add(`${name}${suffix}`);
+  }
+  for (const url of options.urls) hosts.add(new URL(url).host);
   for (const h of options.extra) hosts.add(h.toLowerCase());
   return hosts;
+}
+
+/** What decides the check (`server.hostCheck`, src/config/server-schema.ts). */
+export interface HostCheckOptions {
+  readonly mode: 'auto' | 'on' | 'off';
+  readonly issuer: string;
+  readonly baseUrl: string;
+  /** `server.allowedHosts`. */
+  readonly extra: readonly string[];
+  /** The socket the server is bound to, when known (`flowgate serve`), and `serve.allowedHosts`. */
+  readonly listen?: { readonly host: string; readonly port: number; readonly extra: readonly string[] };
+}
+
+/**
+ * The `Host` values to check requests against, or undefined when the check is off. `auto` turns
+ * it on for a loopback issuer (or base URL), for a non-empty `extra` list, and for a loopback
+ * bind; `on` always; `off` never. Loopback names are accepted with the port of a loopback
+ * issuer (or base URL) and with the port of a loopback bind.
+ */
+export function resolveHostCheck(options: HostCheckOptions): ReadonlySet<string> | undefined {
+  if (options.mode === 'off') return undefined;
+  const urls = [options.issuer, options.baseUrl];
+  const loopbackPorts = urls.filter(isLoopbackUrl).map((url) => new URL(url).port);
+  const listen = options.listen;
+  const loopbackBind = listen !== undefined && isLoopbackBind(listen.host);
+  if (loopbackBind) loopbackPorts.push(String(listen.port));
+  if (options.mode === 'auto' && loopbackPorts.length === 0 && options.extra.length === 0) return undefined;
+  return allowedHosts({ urls, loopbackPorts, extra: [...options.extra, ...(listen?.extra ?? [])] });
+}
+
+/** The 421 or 403 answer of {@link checkHost} then {@link checkOrigin}, or undefined when the request may go on. */
+export function checkRequest(request: Request, allowed: ReadonlySet<string>): Response | undefined {
+  return checkHost(request, allowed) ?? checkOrigin(request, allowed);
 }
 
 /** A 421 answer for a request with a foreign Host, or undefined when it is fine. */

@@ -1,8 +1,9 @@
 /**
  * `flowgate serve`: flowgate as a standalone HTTP server — the authorization server, and
  * optionally a gateway in front of MCP servers — with request ids in structured logs,
- * `/healthz`, Prometheus `/metrics`, a Host check against DNS rebinding on a loopback bind,
- * and graceful shutdown (in-flight requests finish, then the store closes).
+ * `/healthz`, Prometheus `/metrics`, a Host check against DNS rebinding on a loopback bind
+ * (flowgate's own `checkRequest`, applied here to every route), and graceful shutdown
+ * (in-flight requests finish, then the store closes).
  *
  * @module
  */
@@ -13,7 +14,6 @@ import type { Logger } from 'pino';
 import type { FlowgateConfig } from '../config/schema.js';
 import { createFlowgate, type Flowgate, type FlowgateOptions } from '../flowgate.js';
 import { gatewayRoute, type GatewayRoute } from './gateway/forward.js';
-import { allowedHosts, checkHost, checkOrigin, isLoopbackBind } from './host-guard.js';
 import { FlowgateMetrics } from './metrics.js';
 import { createLogger, currentRequestId, withRequestId } from './request-context.js';
 
@@ -70,7 +70,13 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
   try {
     const finalConfig = options.configure ? options.configure(url) : config;
     const metrics = options.metrics ?? new FlowgateMetrics({ defaultMetrics: true });
-    flowgate = opened = await createFlowgate(finalConfig, { correlationIdOf: currentRequestId, ...options, logger: log, metrics });
+    flowgate = opened = await createFlowgate(finalConfig, {
+      correlationIdOf: currentRequestId,
+      ...options,
+      logger: log,
+      metrics,
+      listen: { host: config.serve.host, port: address.port },
+    });
     gateway = flowgate.config.gateway.routes.map((route) =>
       gatewayRoute(flowgate, route, {
         ...(flowgate.config.gateway.identitySecret ? { identitySecret: flowgate.config.gateway.identitySecret } : {}),
@@ -84,9 +90,6 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw error;
   }
-  const hostGuard = isLoopbackBind(config.serve.host)
-    ? allowedHosts({ port: address.port, issuer: flowgate.settings.issuer, extra: config.serve.allowedHosts })
-    : undefined;
   /** Handlers running. */
   let inFlight = 0;
   /** Responses not completely written yet (a handler returns before its body is sent). */
@@ -105,7 +108,8 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
       inFlight++;
       let response: Response;
       try {
-        response = (hostGuard && (checkHost(request, hostGuard) ?? checkOrigin(request, hostGuard))) || (await dispatch(request, url, env));
+        // The DNS-rebinding check, once for every route (flowgate.fetch does not repeat it).
+        response = flowgate.checkRequest(request) ?? (await dispatch(request, url, env));
       } catch (error) {
         log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'unhandled error');
         response = new Response(JSON.stringify({ error: 'server_error', error_description: 'the server could not complete the request' }), {

@@ -4,7 +4,8 @@
  * OAuth; it only verifies flowgate's short-lived identity JWT with flowgate's JWKS. An
  * unauthenticated request never reaches the MCP server, and the client's bearer token is
  * never forwarded. On loopback, foreign Hosts and foreign browser Origins are refused
- * (checked by hand: without `checkOrigin` in serve.ts the Origin test fails).
+ * (checked by hand: without `checkOrigin` in `checkRequest`, src/server/host-guard.ts, the
+ * Origin test fails).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';

@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { CodeIssued } from '../../machines/authorization-flow.js';
 import type { Projection } from '../store/types.js';
+import { insertRow, updateRows } from './statements.js';
 import { listColumn, parseList, payload, streamEntityId } from './support.js';
 
 /** An issued code's binding and status. */
@@ -35,42 +36,30 @@ export const clientCodesProjection: Projection = {
     switch (event.type) {
       case 'code.issued': {
         const e = payload<CodeIssued>(event);
-        await trx
-          .insertInto('client_codes')
-          .values({
-            code_hash: e.codeHash,
-            flow_id: flowId,
-            grant_id: e.grantId,
-            client_id: e.clientId,
-            redirect_uri: e.redirectUri,
-            code_challenge: e.codeChallenge,
-            scopes: listColumn(e.scopes),
-            resource: e.resource,
-            status: 'issued',
-            issued_at: event.occurredAt,
-            expires_at: e.expiresAt,
-            redeemed_at: null,
-          })
-          .execute();
+        await insertRow(trx, 'client_codes', {
+          code_hash: e.codeHash,
+          flow_id: flowId,
+          grant_id: e.grantId,
+          client_id: e.clientId,
+          redirect_uri: e.redirectUri,
+          code_challenge: e.codeChallenge,
+          scopes: listColumn(e.scopes),
+          resource: e.resource,
+          status: 'issued',
+          issued_at: event.occurredAt,
+          expires_at: e.expiresAt,
+          redeemed_at: null,
+        });
         return;
       }
       case 'code.redeemed':
-        await trx
-          .updateTable('client_codes')
-          .set({ status: 'redeemed', redeemed_at: event.occurredAt })
-          .where('flow_id', '=', flowId)
-          .execute();
+        await updateRows(trx, 'client_codes', { status: 'redeemed', redeemed_at: event.occurredAt }, { flow_id: flowId });
         return;
       case 'code.reuse_detected':
-        await trx.updateTable('client_codes').set({ status: 'reused' }).where('flow_id', '=', flowId).execute();
+        await updateRows(trx, 'client_codes', { status: 'reused' }, { flow_id: flowId });
         return;
       case 'flow.expired':
-        await trx
-          .updateTable('client_codes')
-          .set({ status: 'expired' })
-          .where('flow_id', '=', flowId)
-          .where('status', '=', 'issued')
-          .execute();
+        await updateRows(trx, 'client_codes', { status: 'expired' }, { flow_id: flowId, status: 'issued' });
         return;
     }
   },

@@ -12,6 +12,7 @@ import type {
   ClientRegistered,
 } from '../../machines/client-registration.js';
 import type { Projection } from '../store/types.js';
+import { insertRow, updateRows } from './statements.js';
 import { listColumn, payload, streamEntityId } from './support.js';
 
 /** A client as flowgate knows it. */
@@ -37,39 +38,37 @@ export const clientsProjection: Projection = {
     switch (event.type) {
       case 'client.registered': {
         const e = payload<ClientRegistered>(event);
-        await trx
-          .insertInto('clients')
-          .values({
-            client_id: clientId,
-            kind: e.kind,
-            metadata: JSON.stringify(e.metadata),
-            secret_hash: e.secretHash,
-            allowed_patterns: listColumn(e.allowedPatterns),
-            status: 'active',
-            registered_at: event.occurredAt,
-            last_used_at: event.occurredAt,
-            unused_ttl_ms: e.unusedTtlMs,
-          })
-          .execute();
+        await insertRow(trx, 'clients', {
+          client_id: clientId,
+          kind: e.kind,
+          metadata: JSON.stringify(e.metadata),
+          secret_hash: e.secretHash,
+          allowed_patterns: listColumn(e.allowedPatterns),
+          status: 'active',
+          registered_at: event.occurredAt,
+          last_used_at: event.occurredAt,
+          unused_ttl_ms: e.unusedTtlMs,
+        });
         return;
       }
       case 'client.metadata_refreshed': {
         const e = payload<ClientMetadataRefreshed>(event);
-        await trx
-          .updateTable('clients')
-          .set({ metadata: JSON.stringify(e.metadata), secret_hash: e.secretHash, last_used_at: event.occurredAt })
-          .where('client_id', '=', clientId)
-          .execute();
+        await updateRows(
+          trx,
+          'clients',
+          { metadata: JSON.stringify(e.metadata), secret_hash: e.secretHash, last_used_at: event.occurredAt },
+          { client_id: clientId },
+        );
         return;
       }
       case 'client.used':
-        await trx.updateTable('clients').set({ last_used_at: event.occurredAt }).where('client_id', '=', clientId).execute();
+        await updateRows(trx, 'clients', { last_used_at: event.occurredAt }, { client_id: clientId });
         return;
       case 'client.expired':
-        await trx.updateTable('clients').set({ status: 'expired' }).where('client_id', '=', clientId).execute();
+        await updateRows(trx, 'clients', { status: 'expired' }, { client_id: clientId });
         return;
       case 'client.deleted':
-        await trx.updateTable('clients').set({ status: 'deleted' }).where('client_id', '=', clientId).execute();
+        await updateRows(trx, 'clients', { status: 'deleted' }, { client_id: clientId });
         return;
     }
   },

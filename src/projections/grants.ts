@@ -8,6 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { GrantCreated, GrantExpired, GrantRevoked } from '../../machines/token-grant.js';
 import type { Projection } from '../store/types.js';
+import { insertRow, updateRows } from './statements.js';
 import { listColumn, parseList, payload, streamEntityId } from './support.js';
 
 /** A grant as the read view holds it. */
@@ -36,41 +37,35 @@ export const grantsProjection: Projection = {
     switch (event.type) {
       case 'grant.created': {
         const e = payload<GrantCreated>(event);
-        await trx
-          .insertInto('grants')
-          .values({
-            grant_id: grantId,
-            flow_id: e.flowId,
-            client_id: e.clientId,
-            subject_ref: e.subjectRef,
-            scopes: listColumn(e.scopes),
-            resource: e.resource,
-            status: 'active',
-            revoked_reason: null,
-            created_at: event.occurredAt,
-            absolute_expires_at: e.absoluteExpiresAt,
-            idle_ttl_ms: e.idleTtlMs,
-            last_used_at: event.occurredAt,
-          })
-          .execute();
+        await insertRow(trx, 'grants', {
+          grant_id: grantId,
+          flow_id: e.flowId,
+          client_id: e.clientId,
+          subject_ref: e.subjectRef,
+          scopes: listColumn(e.scopes),
+          resource: e.resource,
+          status: 'active',
+          revoked_reason: null,
+          created_at: event.occurredAt,
+          absolute_expires_at: e.absoluteExpiresAt,
+          idle_ttl_ms: e.idleTtlMs,
+          last_used_at: event.occurredAt,
+        });
         return;
       }
       case 'refresh_token.rotated':
-        await trx.updateTable('grants').set({ last_used_at: event.occurredAt }).where('grant_id', '=', grantId).execute();
+        await updateRows(trx, 'grants', { last_used_at: event.occurredAt }, { grant_id: grantId });
         return;
       case 'grant.revoked':
-        await trx
-          .updateTable('grants')
-          .set({ status: 'revoked', revoked_reason: payload<GrantRevoked>(event).reason })
-          .where('grant_id', '=', grantId)
-          .execute();
+        await updateRows(trx, 'grants', { status: 'revoked', revoked_reason: payload<GrantRevoked>(event).reason }, { grant_id: grantId });
         return;
       case 'grant.expired':
-        await trx
-          .updateTable('grants')
-          .set({ status: 'expired', revoked_reason: `expired_${payload<GrantExpired>(event).reason}` })
-          .where('grant_id', '=', grantId)
-          .execute();
+        await updateRows(
+          trx,
+          'grants',
+          { status: 'expired', revoked_reason: `expired_${payload<GrantExpired>(event).reason}` },
+          { grant_id: grantId },
+        );
         return;
     }
   },

@@ -8,6 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { AccessTokenIssued, AccessTokenRevoked } from '../../machines/token-grant.js';
 import type { Projection } from '../store/types.js';
+import { insertRow, updateRows } from './statements.js';
 import { listColumn, parseList, payload, streamEntityId } from './support.js';
 
 /** An access token's mapping. */
@@ -30,30 +31,27 @@ export const jtiMappingsProjection: Projection = {
     switch (event.type) {
       case 'access_token.issued': {
         const e = payload<AccessTokenIssued>(event);
-        await trx
-          .insertInto('jti_mappings')
-          .values({
-            jti: e.jti,
-            grant_id: grantId,
-            scopes: listColumn(e.scopes),
-            status: 'active',
-            issued_at: event.occurredAt,
-            expires_at: e.expiresAt,
-          })
-          .execute();
+        await insertRow(trx, 'jti_mappings', {
+          jti: e.jti,
+          grant_id: grantId,
+          scopes: listColumn(e.scopes),
+          status: 'active',
+          issued_at: event.occurredAt,
+          expires_at: e.expiresAt,
+        });
         return;
       }
       case 'access_token.revoked':
-        await trx
-          .updateTable('jti_mappings')
-          .set({ status: 'revoked' })
-          .where('jti', '=', payload<AccessTokenRevoked>(event).jti)
-          .where('grant_id', '=', grantId)
-          .execute();
+        await updateRows(
+          trx,
+          'jti_mappings',
+          { status: 'revoked' },
+          { jti: payload<AccessTokenRevoked>(event).jti, grant_id: grantId },
+        );
         return;
       case 'grant.revoked':
       case 'grant.expired':
-        await trx.updateTable('jti_mappings').set({ status: 'revoked' }).where('grant_id', '=', grantId).execute();
+        await updateRows(trx, 'jti_mappings', { status: 'revoked' }, { grant_id: grantId });
         return;
     }
   },

@@ -8,6 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { GrantCreated, RefreshTokenRotated } from '../../machines/token-grant.js';
 import type { Projection } from '../store/types.js';
+import { insertRow, updateRows } from './statements.js';
 import { listColumn, parseList, payload, streamEntityId } from './support.js';
 
 /** A refresh token's metadata. */
@@ -32,45 +33,39 @@ export const refreshTokensProjection: Projection = {
       case 'grant.created': {
         const e = payload<GrantCreated>(event);
         if (!e.refreshTokenHash) return;
-        await trx
-          .insertInto('refresh_tokens')
-          .values({
-            token_hash: e.refreshTokenHash,
-            grant_id: grantId,
-            scopes: listColumn(e.scopes),
-            status: 'active',
-            issued_at: event.occurredAt,
-            rotated_at: null,
-            successor_hash: null,
-          })
-          .execute();
+        await insertRow(trx, 'refresh_tokens', {
+          token_hash: e.refreshTokenHash,
+          grant_id: grantId,
+          scopes: listColumn(e.scopes),
+          status: 'active',
+          issued_at: event.occurredAt,
+          rotated_at: null,
+          successor_hash: null,
+        });
         return;
       }
       case 'refresh_token.rotated': {
         const e = payload<RefreshTokenRotated>(event);
-        await trx
-          .updateTable('refresh_tokens')
-          .set({ status: 'rotated', rotated_at: event.occurredAt, successor_hash: e.newHash })
-          .where('token_hash', '=', e.presentedHash)
-          .where('status', '=', 'active')
-          .execute();
-        await trx
-          .insertInto('refresh_tokens')
-          .values({
-            token_hash: e.newHash,
-            grant_id: grantId,
-            scopes: listColumn(e.scopes),
-            status: 'active',
-            issued_at: event.occurredAt,
-            rotated_at: null,
-            successor_hash: null,
-          })
-          .execute();
+        await updateRows(
+          trx,
+          'refresh_tokens',
+          { status: 'rotated', rotated_at: event.occurredAt, successor_hash: e.newHash },
+          { token_hash: e.presentedHash, status: 'active' },
+        );
+        await insertRow(trx, 'refresh_tokens', {
+          token_hash: e.newHash,
+          grant_id: grantId,
+          scopes: listColumn(e.scopes),
+          status: 'active',
+          issued_at: event.occurredAt,
+          rotated_at: null,
+          successor_hash: null,
+        });
         return;
       }
       case 'grant.revoked':
       case 'grant.expired':
-        await trx.updateTable('refresh_tokens').set({ status: 'revoked' }).where('grant_id', '=', grantId).execute();
+        await updateRows(trx, 'refresh_tokens', { status: 'revoked' }, { grant_id: grantId });
         return;
     }
   },

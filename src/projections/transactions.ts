@@ -13,6 +13,7 @@ import type {
   UpstreamTokensReceived,
 } from '../../machines/authorization-flow.js';
 import type { Projection } from '../store/types.js';
+import { insertRow, updateRows } from './statements.js';
 import { listColumn, parseList, payload, stateAfter, streamEntityId } from './support.js';
 
 /** A flow as the read view holds it. */
@@ -64,29 +65,26 @@ export const transactionsProjection: Projection = {
     const common = { state: stateAfter(event), updated_at: event.occurredAt };
     if (event.type === 'flow.started') {
       const e = payload<FlowStarted>(event);
-      await trx
-        .insertInto('transactions')
-        .values({
-          flow_id: flowId,
-          grant_id: e.grantId,
-          client_id: e.clientId,
-          redirect_uri: e.redirectUri,
-          code_challenge: e.codeChallenge,
-          scopes: listColumn(e.scopes),
-          resource: e.resource,
-          client_state_sealed: e.clientStateSealed,
-          browser_hash: e.browserHash,
-          consent_basis: null,
-          upstream_state_hash: null,
-          state_expires_at: null,
-          proxy_verifier_sealed: null,
-          nonce_hash: null,
-          subject_ref: null,
-          created_at: event.occurredAt,
-          expires_at: e.expiresAt,
-          ...common,
-        })
-        .execute();
+      await insertRow(trx, 'transactions', {
+        flow_id: flowId,
+        grant_id: e.grantId,
+        client_id: e.clientId,
+        redirect_uri: e.redirectUri,
+        code_challenge: e.codeChallenge,
+        scopes: listColumn(e.scopes),
+        resource: e.resource,
+        client_state_sealed: e.clientStateSealed,
+        browser_hash: e.browserHash,
+        consent_basis: null,
+        upstream_state_hash: null,
+        state_expires_at: null,
+        proxy_verifier_sealed: null,
+        nonce_hash: null,
+        subject_ref: null,
+        created_at: event.occurredAt,
+        expires_at: e.expiresAt,
+        ...common,
+      });
       return;
     }
     let extra: Record<string, unknown> = {};
@@ -101,11 +99,7 @@ export const transactionsProjection: Projection = {
       };
     }
     if (event.type === 'upstream.tokens_received') extra = { subject_ref: payload<UpstreamTokensReceived>(event).subjectRef };
-    await trx
-      .updateTable('transactions')
-      .set({ ...common, ...extra })
-      .where('flow_id', '=', flowId)
-      .execute();
+    await updateRows(trx, 'transactions', { ...common, ...extra }, { flow_id: flowId });
   },
 };
 

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { UpstreamTokensReceived } from '../../machines/authorization-flow.js';
 import type { UpstreamRefreshed } from '../../machines/token-grant.js';
 import type { Projection } from '../store/types.js';
+import { insertRow, updateRows } from './statements.js';
 import { listColumn, parseList, payload, streamEntityId } from './support.js';
 
 /** A grant's sealed upstream token set. */
@@ -30,31 +31,29 @@ export const upstreamTokenSetsProjection: Projection = {
   async apply(trx, event) {
     if (event.type === 'upstream.tokens_received') {
       const e = payload<UpstreamTokensReceived>(event);
-      await trx
-        .insertInto('upstream_token_sets')
-        .values({
-          grant_id: e.grantId,
-          flow_id: streamEntityId(event),
-          token_set_sealed: e.tokenSetSealed,
-          upstream_expires_at: e.upstreamExpiresAt,
-          refreshable: e.upstreamRefreshable ? 1 : 0,
-          scopes: listColumn(e.grantedScopes),
-          updated_at: event.occurredAt,
-        })
-        .execute();
+      await insertRow(trx, 'upstream_token_sets', {
+        grant_id: e.grantId,
+        flow_id: streamEntityId(event),
+        token_set_sealed: e.tokenSetSealed,
+        upstream_expires_at: e.upstreamExpiresAt,
+        refreshable: e.upstreamRefreshable ? 1 : 0,
+        scopes: listColumn(e.grantedScopes),
+        updated_at: event.occurredAt,
+      });
       return;
     }
     const e = payload<UpstreamRefreshed>(event);
-    await trx
-      .updateTable('upstream_token_sets')
-      .set({
+    await updateRows(
+      trx,
+      'upstream_token_sets',
+      {
         token_set_sealed: e.tokenSetSealed,
         upstream_expires_at: e.upstreamExpiresAt,
         refreshable: e.upstreamRefreshable ? 1 : 0,
         updated_at: event.occurredAt,
-      })
-      .where('grant_id', '=', streamEntityId(event))
-      .execute();
+      },
+      { grant_id: streamEntityId(event) },
+    );
   },
 };
 

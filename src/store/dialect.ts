@@ -23,6 +23,14 @@ export interface StoreDialect {
    * order"); SQLite's `BEGIN IMMEDIATE` already serialises writers.
    */
   lockForAppend(trx: Transaction<any>): Promise<void>;
+  /**
+   * A value that changes whenever anyone may have written to the database since it was
+   * last taken: on SQLite, the connection's own row-change count (`total_changes()`) with
+   * `PRAGMA data_version`, which moves when another connection or process commits. A head
+   * read or written under one mark is still the head while the mark is the same. Absent
+   * where the database offers no such cheap signal (PostgreSQL): every head is then read.
+   */
+  changeMark?(): string | undefined;
   /** Whether a table exists where this store's tables live (the configured schema on PostgreSQL). */
   tableExists(name: string): Promise<boolean>;
   /** Turns a driver error into a clear store error where one applies. */

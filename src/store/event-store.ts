@@ -11,6 +11,7 @@ import { QueryTemplate, slot } from './query-template.js';
 import { canonicalJson } from '../events/canonical-json.js';
 import type { StoreDialect } from './dialect.js';
 import { ConcurrencyError, IdempotencyConflictError } from './errors.js';
+import { HeadCache, type StreamHead } from './head-cache.js';
 import { genesisHash, verifyStreamChain, type ChainBreak, type ChainRow } from './hash-chain.js';
 import { sealEvent, type EventRow } from './seal-event.js';
 import type {
@@ -91,6 +92,7 @@ export class EventStore {
   readonly #byType = new Map<string, Projection[]>();
   readonly #headQuery: QueryTemplate<{ stream_version: number; hash: string }>;
   readonly #insertQueries = new Map<number, QueryTemplate<{ global_position: number; event_id: string }>>();
+  readonly #heads = new HeadCache();
 
   constructor(readonly dialect: StoreDialect) {
     this.#headQuery = new QueryTemplate(
@@ -173,11 +175,18 @@ export class EventStore {
       if (a.events.length === 0) throw new Error(`appendMany: no events for stream ${a.streamId}`);
     }
     try {
-      return await this.dialect.db.transaction().execute(async (trx) => {
-        const result = await this.#appendInTransaction(trx, appends);
+      const { result, mark } = await this.dialect.db.transaction().execute(async (trx) => {
+        const appended = await this.#appendInTransaction(trx, appends);
         for (const write of options.alongside ?? []) await write(trx);
-        return result;
+        // Taken after the last write and before COMMIT, which moves neither part of the mark.
+        return { result: appended, mark: this.dialect.changeMark?.() };
       });
+      if (mark !== undefined) {
+        for (const { streamId, version, events } of result.streams) {
+          this.#heads.set(streamId, { version, hash: events[events.length - 1]!.hash }, mark);
+        }
+      }
+      return result;
     } catch (error) {
       if (error instanceof AppendConflict) return this.#resolveConflict(appends, error);
       throw this.dialect.translateError(error);
@@ -186,10 +195,12 @@ export class EventStore {
 
   async #appendInTransaction(trx: Transaction<any>, appends: readonly StreamAppend[]): Promise<AppendResult> {
     await this.dialect.lockForAppend(trx);
+    // Under the write lock and before this append writes anything.
+    const mark = this.dialect.changeMark?.();
     const streams: AppendResult['streams'][number][] = [];
     for (const { streamId, expectedVersion, events } of appends) {
-      const head = (await trx.executeQuery(this.#headQuery.bind({ stream: streamId }))).rows[0];
-      const actualVersion = head ? Number(head.stream_version) : 0;
+      const head = (mark !== undefined && this.#heads.get(streamId, mark)) || (await this.#readHead(trx, streamId));
+      const actualVersion = head ? head.version : 0;
       if (actualVersion !== expectedVersion) {
         throw new AppendConflict('version', streamId, expectedVersion, actualVersion);
       }
@@ -263,12 +274,23 @@ export class EventStore {
 
   /**
    * The head of a stream: version and chain hash of its last event (undefined when it has
-   * none). One indexed row through a compiled query, so a caller holding a copy of the
-   * stream can check it is current without reading the stream again.
+   * none). One indexed row through a compiled query, or none when nothing has been written
+   * to the database since this store last read or appended the stream (see `HeadCache`),
+   * so a caller holding a copy of the stream can check it is current without reading it again.
    */
-  async streamHead(streamId: string): Promise<{ readonly version: number; readonly hash: string } | undefined> {
-    const head = (await this.dialect.db.executeQuery(this.#headQuery.bind({ stream: streamId }))).rows[0];
-    return head ? { version: Number(head.stream_version), hash: head.hash } : undefined;
+  async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    // The mark is taken before the read, so a head is never recorded under a later mark.
+    const mark = this.dialect.changeMark?.();
+    const known = mark === undefined ? undefined : this.#heads.get(streamId, mark);
+    if (known) return known;
+    const head = await this.#readHead(this.dialect.db, streamId);
+    if (head && mark !== undefined) this.#heads.set(streamId, head, mark);
+    return head;
+  }
+
+  async #readHead(executor: Executor, streamId: string): Promise<StreamHead | undefined> {
+    const row = (await executor.executeQuery(this.#headQuery.bind({ stream: streamId }))).rows[0];
+    return row ? { version: Number(row.stream_version), hash: row.hash } : undefined;
   }
 
   /** Every event of one stream, in stream order. */

@@ -89,12 +89,22 @@ export function openSqliteDialect(options: SqliteStoreOptions): StoreDialect {
     throw translateSqliteError(error, where);
   }
   const db = new Kysely<any>({ dialect: new CachedSqliteDialect(sqlite) });
+  const ownChanges = sqlite.prepare('SELECT total_changes()').pluck();
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   return {
     name: 'sqlite',
     db,
     location: where,
     async lockForAppend() {
       // BEGIN IMMEDIATE (CachedSqliteDialect) already holds the write lock.
+    },
+    changeMark() {
+      try {
+        return `${String(dataVersion.get())}:${String(ownChanges.get())}`;
+      } catch {
+        // A closed or busy connection: no mark, so the caller reads the head instead.
+        return undefined;
+      }
     },
     async tableExists(name) {
       const rows = await sql<{ n: number }>`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${name}`.execute(db);

@@ -63,6 +63,12 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
     description: 'HMAC key of the gateway’s `headers` identity mode.',
   },
   {
+    name: 'FLOWGATE_METRICS_TOKEN',
+    path: 'serve.metrics.bearerToken',
+    type: 'string',
+    description: 'Bearer token `/metrics` requires (`serve.metrics.bearerToken`).',
+  },
+  {
     name: 'FLOWGATE_DATA_DIR',
     path: 'dataDir',
     type: 'string',

@@ -17,6 +17,19 @@ export const serveSchema = z
       .describe(
         'Extra `Host` header values `flowgate serve` accepts when the Host check is on (besides the issuer host, `server.allowedHosts`, and on a loopback bind 127.0.0.1 / localhost / [::1] with the port).',
       ),
+    metrics: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Serve Prometheus `/metrics` (off: `/metrics` is 404).'),
+        bearerToken: z
+          .string()
+          .min(32)
+          .optional()
+          .describe(
+            'When set, `/metrics` answers only `Authorization: Bearer <token>` (Prometheus `authorization.credentials`) and 401 otherwise. At least 32 characters; keep it out of configuration files (`FLOWGATE_METRICS_TOKEN`).',
+          ),
+      })
+      .prefault({})
+      .describe('The `/metrics` endpoint.'),
     shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('How long SIGTERM/SIGINT waits for in-flight requests before closing connections.'),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

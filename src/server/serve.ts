@@ -15,6 +15,7 @@ import type { FlowgateConfig } from '../config/schema.js';
 import { createFlowgate, type Flowgate, type FlowgateOptions } from '../flowgate.js';
 import { gatewayRoute, type GatewayRoute } from './gateway/forward.js';
 import { FlowgateMetrics } from './metrics.js';
+import { checkMetricsAuthorization } from './metrics-access.js';
 import { createLogger, currentRequestId, withRequestId } from './request-context.js';
 
 /** A running server. */
@@ -138,7 +139,9 @@ export async function startServer(config: FlowgateConfig, options: ServeOptions 
         return Response.json({ status: 'unavailable', reason: 'the store does not answer' }, { status: 503 });
       }
     }
-    if (url.pathname === '/metrics' && request.method === 'GET') {
+    if (url.pathname === '/metrics' && request.method === 'GET' && flowgate.config.serve.metrics.enabled) {
+      const refusal = checkMetricsAuthorization(request, flowgate.config.serve.metrics.bearerToken);
+      if (refusal) return refusal;
       const { contentType, body } = await flowgate.metrics.render();
       return new Response(body, { headers: { 'Content-Type': contentType, 'Cache-Control': 'no-store' } });
     }

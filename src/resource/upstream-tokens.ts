@@ -6,8 +6,10 @@
  * instance whose `upstream.refresh_requested` the store accepts holds the lease and calls
  * the upstream; the others wait for its outcome and reuse it. A definitive rejection
  * (`invalid_grant`) revokes the grant; an outage answers `temporarily_unavailable` and keeps
- * it. An upstream that gave no `expires_in`, or no refresh token (GitHub OAuth apps), is
- * trusted until it rejects the token.
+ * it. So does an upstream `invalid_client`: the upstream refused flowgate's own client
+ * credentials, an operator's misconfiguration that is logged at error level and must not end
+ * every user's grant. An upstream that gave no `expires_in`, or no refresh token (GitHub
+ * OAuth apps), is trusted until it rejects the token.
  *
  * @module
  */
@@ -26,10 +28,17 @@ export interface UpstreamRefresher {
   isExpiring(expiresAt: number | null, issuedAt?: number): boolean;
 }
 
-/** Something that logs a warning (pino-compatible). */
-interface Warn {
+/** Something that logs warnings and errors (pino-compatible). */
+interface Log {
   warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
+
+/** What the operator reads when the upstream refuses flowgate's own credentials. */
+export const UPSTREAM_CLIENT_REJECTED =
+  'upstream refresh refused flowgate\'s own client credentials (invalid_client): upstream.clientId, ' +
+  'upstream.clientSecret or the client assertion key is misconfigured or was rotated at the identity ' +
+  'provider; grants are kept and clients are told temporarily_unavailable until the configuration is fixed';
 
 /** The upstream tokens of grants. */
 export class UpstreamTokenService {
@@ -38,7 +47,7 @@ export class UpstreamTokenService {
       readonly engine: Engine;
       readonly vault: Vault;
       readonly upstream: UpstreamRefresher;
-      readonly log?: Warn;
+      readonly log?: Log;
       /** How often a waiting instance looks for the lease holder's result. */
       readonly pollMs?: number;
     },
@@ -112,11 +121,18 @@ export class UpstreamTokenService {
       return (await this.#row(grantId))!;
     } catch (error) {
       const upstream = error instanceof UpstreamError ? error : undefined;
-      const definitive = upstream?.reason === 'invalid_grant';
+      // Only the upstream's verdict on the grant itself ends it; `invalid_client` (flowgate's
+      // credentials), outages and anything unexpected keep it.
+      const definitive = upstream?.kind === 'definitive' && upstream.reason === 'invalid_grant';
       await this.deps.engine
         .execute({ type: 'FailUpstreamRefresh', grantId, requestId, error: upstream?.upstreamError ?? upstream?.reason ?? 'error', definitive })
         .catch(() => {});
-      this.deps.log?.warn({ grantId, reason: upstream?.reason ?? 'error', definitive }, 'upstream refresh failed');
+      if (upstream?.reason === 'invalid_client') {
+        // Fixed text, the reason, the upstream's error code and status: no credentials, no upstream text.
+        this.deps.log?.error({ grantId, reason: upstream.reason, upstreamError: upstream.upstreamError, status: upstream.status }, UPSTREAM_CLIENT_REJECTED);
+      } else {
+        this.deps.log?.warn({ grantId, reason: upstream?.reason ?? 'error', definitive }, 'upstream refresh failed');
+      }
       if (definitive) throw new InvalidGrant('the identity provider no longer accepts this grant', { detail: 'upstream invalid_grant' });
       throw new TemporarilyUnavailable('the identity provider is not reachable; try again', { detail: upstream?.detail ?? String(error) });
     }

@@ -2,7 +2,9 @@
  * Turns what oauth4webapi throws into an {@link UpstreamError} with the right kind
  * (fastmcp-oauth-proxy.md §14 item 3): transport failures, 5xx, 429,
  * `temporarily_unavailable` and `server_error` are transient; `invalid_grant`,
- * `invalid_client`, `unauthorized_client` and every failed validation are definitive.
+ * `invalid_client`, `unauthorized_client` and every failed validation are definitive, except
+ * that a refused client (`invalid_client`) during a refresh is transient: it is flowgate's
+ * configuration, not the user's grant (see {@link UpstreamError}).
  * Errors that are neither oauth4webapi's nor flowgate's (bugs) are rethrown untouched,
  * rather than being dressed up as a rejection that would end a grant.
  *

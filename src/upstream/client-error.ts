@@ -67,7 +67,8 @@ export function clientErrorForAuthorizationError(code: string | undefined, detai
 /**
  * The OAuth error for an {@link UpstreamError} (RFC 6749 §4.1.2.1, §5.2):
  *
- * - transient → `temporarily_unavailable`;
+ * - transient → `temporarily_unavailable` (an `invalid_client` during a refresh is
+ *   transient: flowgate's credentials are misconfigured, the user's grant is fine);
  * - the callback's own `error` → {@link clientErrorForAuthorizationError};
  * - definitive at discovery or revocation → `server_error` (configuration, not a grant);
  * - definitive during a refresh → `invalid_grant` (the client must sign in again);

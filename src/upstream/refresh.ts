@@ -5,9 +5,10 @@
  * one is kept. A new ID token is validated like the first one (a preset's issuer rule
  * included) and must name the same subject and issuer (OIDC Core §12.2).
  *
- * Errors keep their kind: only a definitive rejection (`invalid_grant`, `invalid_client`,
- * a bad ID token) should end the grant; a transient one leaves it alone
- * (fastmcp-oauth-proxy.md §14 item 3).
+ * Errors keep their kind: only a definitive rejection (`invalid_grant`, a bad ID token)
+ * should end the grant; a transient one leaves it alone (fastmcp-oauth-proxy.md §14 item 3).
+ * An `invalid_client` here is transient: the upstream refused flowgate's own credentials (an
+ * operator's misconfiguration), which is no reason to end the user's grant.
  *
  * @module
  */

@@ -3,10 +3,15 @@
  * is an {@link UpstreamError} with a `kind`:
  *
  * - `definitive`: the upstream (or flowgate's validation of what it sent) rejected the
- *   request for good: `invalid_grant`, `invalid_client`, a failed ID token or `iss`/`state`
- *   check, a subject that cannot be found. Retrying changes nothing.
+ *   request for good: `invalid_grant`, `invalid_client` at sign-in, a failed ID token or
+ *   `iss`/`state` check, a subject that cannot be found. Retrying changes nothing.
  * - `transient`: the upstream could not answer right now: network error, timeout, 5xx,
  *   429, `temporarily_unavailable`, `server_error`. The grant is still good.
+ *
+ * `invalid_client` during a *refresh* is transient too: the upstream refused flowgate's own
+ * client credentials (a wrong or rotated secret, a key the IdP does not hold), which says
+ * nothing about the user's grant. Ending every grant on an operator's configuration mistake
+ * would be destructive; once the configuration is fixed, the same grant refreshes again.
  *
  * fastmcp maps both to `invalid_grant` and forwards the upstream's text (its issue #5002;
  * fastmcp-oauth-proxy.md §14 item 3). Here the upstream's `error_description` is never
@@ -42,7 +47,10 @@ export type UpstreamErrorReason =
   | 'issuer_mismatch'
   /** The token endpoint refused the code or refresh token (`invalid_grant`, RFC 6749 §5.2). */
   | 'invalid_grant'
-  /** The token endpoint refused flowgate itself (`invalid_client`, `unauthorized_client`, 401). */
+  /**
+   * The token endpoint refused flowgate itself (`invalid_client`, `unauthorized_client`, 401):
+   * flowgate's upstream client configuration is wrong. Transient during a refresh.
+   */
   | 'invalid_client'
   /** Any other OAuth error the upstream answered with (`invalid_request`, `invalid_scope` …). */
   | 'request_refused'
@@ -69,6 +77,14 @@ const TRANSIENT: ReadonlySet<UpstreamErrorReason> = new Set<UpstreamErrorReason>
   'unavailable',
   'rate_limited',
 ]);
+
+/** The kind a reason implies for an operation (see the module documentation). */
+function defaultKind(reason: UpstreamErrorReason, operation: UpstreamOperation): UpstreamErrorKind {
+  if (TRANSIENT.has(reason)) return 'transient';
+  // flowgate's own credentials were refused: a configuration error, not a verdict on the grant.
+  if (reason === 'invalid_client' && operation === 'refresh') return 'transient';
+  return 'definitive';
+}
 
 /** What an {@link UpstreamError} is made of. */
 export interface UpstreamErrorInit {
@@ -120,7 +136,7 @@ export class UpstreamError extends FlowgateError {
   readonly detail: string;
 
   constructor(init: UpstreamErrorInit) {
-    const kind = init.kind ?? (TRANSIENT.has(init.reason) ? 'transient' : 'definitive');
+    const kind = init.kind ?? defaultKind(init.reason, init.operation);
     const upstreamError = upstreamErrorToken(init.upstreamError);
     const status = init.status === undefined ? '' : ` (HTTP ${init.status})`;
     const code = upstreamError === undefined ? '' : ` ${upstreamError}`;
@@ -139,8 +155,9 @@ export class UpstreamError extends FlowgateError {
   }
 
   /**
-   * The OAuth error the MCP client sees (see {@link clientErrorFor}): transient →
-   * `temporarily_unavailable`; definitive during a refresh → `invalid_grant`; during sign-in
+   * The OAuth error the MCP client sees (see {@link clientErrorFor}): transient (which
+   * includes `invalid_client` during a refresh) → `temporarily_unavailable`; definitive
+   * during a refresh → `invalid_grant`; during sign-in
    * → `access_denied` or `server_error`. Its description is generic, never upstream text.
    */
   toClientError(): OAuthError {

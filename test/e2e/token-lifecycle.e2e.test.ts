@@ -8,18 +8,39 @@
  * `refreshUpstreamFirst` removed from the token endpoint, the outage test rotates the
  * client's refresh token although the upstream is down; with the engine no longer feeding
  * committed events to the `UpstreamRevoker`, both upstream revocation tests fail.
+ * Checked once and restored: with `invalid_client` during a refresh made definitive again
+ * (src/upstream/upstream-error.ts) and the error-level log removed from
+ * `UpstreamTokenService` (src/resource/upstream-tokens.ts), "keeps the grant when the
+ * upstream refuses flowgate's own client credentials" fails on the missing error log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGrant } from '../../src/projections/grants.js';
-import { startProxy, type TestProxy } from '../support/proxy.js';
+import { UPSTREAM_CLIENT_REJECTED } from '../../src/resource/upstream-tokens.js';
+import { startProxy, testLogger, type TestProxy } from '../support/proxy.js';
 import { basic, postForm, refresh, tokensFor } from '../support/tokens.js';
 
 const RS_ID = 'mcp-resource-server';
 const RS_SECRET = 'resource-server-secret-0123456789';
 
+/** flowgate's logger, silent as usual, keeping what was logged at error level. */
+function recordingLogger() {
+  const errors: { obj: object; msg: string | undefined }[] = [];
+  const inner = testLogger();
+  return {
+    errors,
+    info: (obj: object, msg?: string) => inner.info(obj, msg),
+    warn: (obj: object, msg?: string) => inner.warn(obj, msg),
+    error: (obj: object, msg?: string) => {
+      errors.push({ obj, msg });
+      inner.error(obj, msg);
+    },
+  };
+}
+
 describe('token lifecycle', () => {
   let proxy: TestProxy;
   let skew = 0;
+  const logger = recordingLogger();
   beforeAll(async () => {
     proxy = await startProxy({
       idp: { ttl: { AccessToken: 120, IdToken: 3600 } },
@@ -36,7 +57,7 @@ describe('token lifecycle', () => {
           extraAuthorizeParams: { prompt: 'consent' },
         },
       }),
-      flowgate: { clock: () => Date.now() + skew },
+      flowgate: { clock: () => Date.now() + skew, logger },
     });
   });
   afterAll(() => proxy.close());
@@ -178,6 +199,32 @@ describe('token lifecycle', () => {
       const grantId = (await proxy.flowgate.verifyAccessToken(t.accessToken)).grantId;
       expect((await findGrant(proxy.flowgate.store.db, grantId))?.status).toBe('active');
       proxy.idp.setTokenFault(null);
+      const after = await refresh(proxy, t.client, t.refreshToken);
+      expect(after.status, JSON.stringify(after.body)).toBe(200);
+    } finally {
+      proxy.idp.setTokenFault(null);
+      skew = 0;
+    }
+  });
+
+  it("keeps the grant when the upstream refuses flowgate's own client credentials (invalid_client), and logs an error", async () => {
+    const t = await tokensFor(proxy);
+    skew = 200_000;
+    proxy.idp.setTokenFault({ kind: 'error', status: 401, error: 'invalid_client', grantType: 'refresh_token', error_description: 'SECRET-UPSTREAM-TEXT' });
+    logger.errors.length = 0;
+    try {
+      const during = await refresh(proxy, t.client, t.refreshToken);
+      expect(during.status).toBe(503);
+      expect(during.body.error).toBe('temporarily_unavailable');
+      expect(JSON.stringify(during.body)).not.toContain('SECRET-UPSTREAM-TEXT');
+      const grantId = (await proxy.flowgate.verifyAccessToken(t.accessToken)).grantId;
+      expect((await findGrant(proxy.flowgate.store.db, grantId))?.status).toBe('active');
+      const logged = logger.errors.filter((e) => e.msg === UPSTREAM_CLIENT_REJECTED);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.obj).toMatchObject({ grantId, reason: 'invalid_client', upstreamError: 'invalid_client', status: 401 });
+      const text = JSON.stringify(logger.errors);
+      for (const secret of ['flowgate-upstream-secret', 'SECRET-UPSTREAM-TEXT', t.refreshToken]) expect(text).not.toContain(secret);
+      proxy.idp.setTokenFault(null); // the operator fixed the configuration: the same grant refreshes
       const after = await refresh(proxy, t.client, t.refreshToken);
       expect(after.status, JSON.stringify(after.body)).toBe(200);
     } finally {

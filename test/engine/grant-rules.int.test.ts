@@ -5,7 +5,11 @@
  * Checked by hand: with the token-grant machine's `isReuse`/`canRotate` grace rule made
  * permissive (`graceEligible` returning true), the G = 0 race test sees several rotations
  * and fails; with the client check in `refresh-grant.ts` removed, "another client" fails.
+ * With the cap at the grant's absolute deadline removed from `issueAccessToken`
+ * (src/engine/commands/grant-support.ts), "never outlives the grant" fails: the refreshed
+ * token's `exp` is an hour out and an offline verifier still accepts it after the deadline.
  */
+import { decodeJwt, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Base64Url } from '../../src/crypto/random.js';
 import { subjectKeyId } from '../../src/crypto/vault.js';
@@ -21,8 +25,8 @@ for (const target of storeTargets()) {
     let t: TestEngine;
     afterEach(() => t.dispose());
 
-    async function tokens(graceSeconds = 0) {
-      t = await openTestEngine(target, { settings: { refreshGraceMs: graceSeconds * 1000 } });
+    async function tokens(graceSeconds = 0, settings: Partial<TestEngine['settings']> = {}) {
+      t = await openTestEngine(target, { settings: { refreshGraceMs: graceSeconds * 1000, ...settings } });
       const f = await flowToCode(t.engine);
       const issued = await t.engine.execute({
         type: 'RedeemCode',
@@ -125,6 +129,30 @@ for (const target of storeTargets()) {
       await expect(refresh(issued.refreshToken!, f.client.clientId)).rejects.toMatchObject({ code: 'invalid_grant' });
       expect((await findGrant(t.store.store.db, issued.grantId))?.status).toBe('expired');
       expect((await findJti(t.store.store.db, issued.jti))?.status).toBe('revoked');
+    });
+
+    it('an access token never outlives the grant: exp and expires_in stop at the absolute deadline', async () => {
+      const hour = 3600_000;
+      const { f, issued } = await tokens(0, { accessTokenTtlMs: hour, refreshAbsoluteTtlMs: 2 * hour });
+      const deadline = t.clock.now() + 2 * hour;
+      expect(issued.expiresIn).toBe(3600); // far from the deadline: the full lifetime
+      t.clock.advance(1.5 * hour);
+      const late = await refresh(issued.refreshToken!, f.client.clientId);
+      expect(late.expiresIn).toBe(1800);
+      expect(decodeJwt(late.accessToken).exp).toBe(deadline / 1000);
+      const event = (await t.store.store.readStream(`grant:${issued.grantId}`)).filter((e) => e.type === 'access_token.issued').at(-1)!;
+      expect((event.data as { expiresAt: number }).expiresAt).toBe(deadline);
+      // An offline verifier (the JWKS only) accepts it until the deadline and not a second after.
+      await expect(jwtVerify(late.accessToken, t.signer.publicKey, { currentDate: new Date(deadline - 1000) })).resolves.toBeDefined();
+      await expect(jwtVerify(late.accessToken, t.signer.publicKey, { currentDate: new Date(deadline + 1000) })).rejects.toMatchObject({
+        code: 'ERR_JWT_EXPIRED',
+      });
+    });
+
+    it('an access token issued with the code is capped too when the grant is shorter than the token TTL', async () => {
+      const { issued } = await tokens(0, { accessTokenTtlMs: 3600_000, refreshAbsoluteTtlMs: 600_000 });
+      expect(issued.expiresIn).toBe(600);
+      expect(decodeJwt(issued.accessToken).exp).toBe((t.clock.now() + 600_000) / 1000);
     });
 
     it('the sweeper expires overdue grants', async () => {

@@ -7,7 +7,9 @@
  * Protection checks, each tried once and then restored: with the upstream's
  * `error_description` passed into `UpstreamError.detail` (src/upstream/classify.ts), the
  * "no upstream text" assertions fail; with `reasonForStatus` answering `invalid_grant` for
- * everything (fastmcp's behaviour), the transient cases fail.
+ * everything (fastmcp's behaviour), the transient cases fail. With `invalid_client` during a
+ * refresh made definitive again (`defaultKind` in src/upstream/upstream-error.ts), the
+ * "flowgate's own credentials" case fails: the client would get `invalid_grant`.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenFault, UpstreamIdp } from '../../src/demo/upstream-idp.js';
@@ -58,13 +60,20 @@ describe('upstream error mapping', () => {
 
   it.each([
     ['invalid_grant', 400, 'invalid_grant'],
-    ['invalid_client', 401, 'invalid_client'],
-    ['unauthorized_client', 400, 'invalid_client'],
     ['invalid_scope', 400, 'request_refused'],
   ] as const)('refresh: %s (%i) is definitive → invalid_grant', async (code, status, reason) => {
     const { error, clientError } = await refreshWith({ kind: 'error', status, error: code, error_description: SECRET });
     expect(error).toMatchObject({ kind: 'definitive', reason, operation: 'refresh', status, upstreamError: code });
     expect(clientError.code).toBe('invalid_grant');
+  });
+
+  it.each([
+    ['invalid_client', 401],
+    ['unauthorized_client', 400],
+  ] as const)("refresh: %s (%i) refuses flowgate's own credentials, not the grant → temporarily_unavailable", async (code, status) => {
+    const { error, clientError } = await refreshWith({ kind: 'error', status, error: code, error_description: SECRET });
+    expect(error).toMatchObject({ kind: 'transient', reason: 'invalid_client', operation: 'refresh', status, upstreamError: code });
+    expect(clientError.code).toBe('temporarily_unavailable');
   });
 
   it.each([

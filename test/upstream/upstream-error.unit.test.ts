@@ -1,6 +1,10 @@
 /**
  * Pure pieces of the upstream client: status/code classification, the client error
  * matrix, error-code reduction, and HTTP Basic encoding of the client credentials.
+ *
+ * Checked once and restored: with `invalid_client` during a refresh made definitive again
+ * (`defaultKind` in src/upstream/upstream-error.ts), "refresh / invalid_client" and
+ * "invalid_client is transient during a refresh only" fail.
  */
 import { describe, expect, it } from 'vitest';
 import { upstreamConfigSchema } from '../../src/config/schema.js';
@@ -35,7 +39,7 @@ describe('UpstreamError', () => {
     ['refresh', 'timeout', 'temporarily_unavailable'],
     ['exchange', 'rate_limited', 'temporarily_unavailable'],
     ['refresh', 'invalid_grant', 'invalid_grant'],
-    ['refresh', 'invalid_client', 'invalid_grant'],
+    ['refresh', 'invalid_client', 'temporarily_unavailable'], // flowgate's credentials, not the grant
     ['refresh', 'id_token_invalid', 'invalid_grant'],
     ['exchange', 'invalid_grant', 'access_denied'],
     ['exchange', 'id_token_invalid', 'access_denied'],
@@ -54,6 +58,12 @@ describe('UpstreamError', () => {
     expect(clientError.detail).toContain('private');
     expect(clientError.description).not.toContain('private');
     expect(error.toClientError().code).toBe(code);
+  });
+
+  it("invalid_client is transient during a refresh only (flowgate's configuration, not the user's grant)", () => {
+    expect(new UpstreamError({ operation: 'refresh', reason: 'invalid_client' }).kind).toBe('transient');
+    expect(new UpstreamError({ operation: 'exchange', reason: 'invalid_client' }).kind).toBe('definitive');
+    expect(new UpstreamError({ operation: 'refresh', reason: 'invalid_grant' }).kind).toBe('definitive');
   });
 
   it('reduces upstream error codes to a token', () => {

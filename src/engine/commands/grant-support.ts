@@ -26,16 +26,21 @@ export interface IssuedTokens {
   readonly jti: string;
 }
 
-/** Emits `access_token.issued` and signs the JWT for it. */
+/**
+ * Emits `access_token.issued` and signs the JWT for it. The token lives
+ * `accessTokenTtlMs`, but never past the grant's absolute deadline: a verifier that only
+ * holds the JWKS (RFC 9068) cannot see the grant end, so `exp` (and `expires_in`, RFC 6749
+ * §5.1) must not promise more than the grant has left.
+ */
 export async function issueAccessToken(
   session: Session,
   context: EngineContext,
-  grant: { grantId: string; clientId: string; resource: string },
+  grant: { grantId: string; clientId: string; resource: string; absoluteExpiresAt: number },
   subject: string,
   scopes: readonly string[],
 ): Promise<{ accessToken: string; jti: string; expiresIn: number }> {
   const jti = context.random.id();
-  const expiresAt = session.now + context.settings.accessTokenTtlMs;
+  const expiresAt = Math.min(session.now + context.settings.accessTokenTtlMs, grant.absoluteExpiresAt);
   const accessToken = await context.signer.sign({
     sub: subject,
     aud: grant.resource,
@@ -46,7 +51,7 @@ export async function issueAccessToken(
     exp: Math.floor(expiresAt / 1000),
   });
   session.emit(grantStream(grant.grantId), 'access_token.issued', { jti, expiresAt, scopes: [...scopes] });
-  return { accessToken, jti, expiresIn: Math.floor(context.settings.accessTokenTtlMs / 1000) };
+  return { accessToken, jti, expiresIn: Math.max(0, Math.floor((expiresAt - session.now) / 1000)) };
 }
 
 /** A new refresh token (256 bits) and the hash the log keeps. */

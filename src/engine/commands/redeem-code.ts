@@ -89,7 +89,8 @@ export const redeemCode: CommandHandler<RedeemCode, IssuedTokens> = {
 
     session.emit(flow.streamId, 'code.redeemed', presented);
     const refresh = command.issueRefreshToken ? newRefreshToken(context) : null;
-    const grant = { grantId: row.grantId, clientId: row.clientId, resource: row.resource };
+    const absoluteExpiresAt = session.now + context.settings.refreshAbsoluteTtlMs;
+    const grant = { grantId: row.grantId, clientId: row.clientId, resource: row.resource, absoluteExpiresAt };
     await session.load(grantStream(row.grantId));
     session.emit(grantStream(row.grantId), 'grant.created', {
       grantId: row.grantId,
@@ -99,7 +100,7 @@ export const redeemCode: CommandHandler<RedeemCode, IssuedTokens> = {
       scopes: [...row.scopes],
       resource: row.resource,
       refreshTokenHash: refresh?.hash ?? null,
-      absoluteExpiresAt: session.now + context.settings.refreshAbsoluteTtlMs,
+      absoluteExpiresAt,
       idleTtlMs: context.settings.refreshIdleTtlMs,
       graceMs: context.settings.refreshGraceMs,
     });

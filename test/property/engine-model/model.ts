@@ -276,9 +276,13 @@ export class Model {
     this.#endGrant(g, 'expired', this.now >= g.absoluteExpiresAt ? 'expired_absolute' : 'expired_idle');
   }
 
-  /** An access token: a JWT for the grant's client and resource, the granted scope and a short life (RFC 9068, item 28). */
+  /**
+   * An access token: a JWT for the grant's client and resource, the granted scope and a short
+   * life (RFC 9068, item 28) that never outlives the grant's absolute deadline.
+   */
   #addJti(r: IssuedTokens, grantId: string, client: ClientName, scopes: readonly string[]): void {
     if (this.jtis.has(r.jti)) throw new Error(`jti ${r.jti} issued twice`);
+    const expiresAt = Math.min(this.now + this.settings.accessTokenTtlMs, this.grants.get(grantId)!.absoluteExpiresAt);
     const { header, claims } = r.accessToken;
     const expected: Record<string, unknown> = {
       typ: 'at+jwt',
@@ -287,12 +291,12 @@ export class Model {
       aud: RESOURCE,
       scope: scopes.join(' '),
       iat: Math.floor(this.now / 1000),
-      exp: Math.floor((this.now + this.settings.accessTokenTtlMs) / 1000),
+      exp: Math.floor(expiresAt / 1000),
     };
     const actual: Record<string, unknown> = { ...claims, typ: header.typ };
     const wrong = Object.keys(expected).filter((k) => actual[k] !== expected[k]);
     if (wrong.length > 0) throw new Error(`access token ${wrong.map((k) => `${k}=${JSON.stringify(actual[k])}, expected ${JSON.stringify(expected[k])}`).join('; ')}`);
-    this.jtis.set(r.jti, { jti: r.jti, grantId, scopes: [...scopes], expiresAt: this.now + this.settings.accessTokenTtlMs, status: 'active' });
+    this.jtis.set(r.jti, { jti: r.jti, grantId, scopes: [...scopes], expiresAt, status: 'active' });
   }
 
   #addRefreshToken(token: string, grantId: string): void {

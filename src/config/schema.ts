@@ -75,7 +75,7 @@ export const tokensConfigSchema = z
   .strictObject({
     accessTokenTtlSeconds: seconds(10, 86_400)
       .default(3600)
-      .describe("Lifetime of flowgate's access tokens (JWT), independent of the upstream's."),
+      .describe("Lifetime of flowgate's access tokens (JWT), independent of the upstream's; never past the grant's absolute deadline (`refreshAbsoluteTtlSeconds`)."),
     refreshIdleTtlSeconds: seconds(60, 31_536_000)
       .default(2_592_000)
       .describe('A grant dies after this long without a refresh (default 30 days).'),

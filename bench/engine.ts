@@ -22,7 +22,7 @@ import { clientSide, upstreamTokens } from '../test/support/flows.js';
 import { compare, printHeader, secondsSince, writeResults, type Row, type RunResult } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const FLOWS = Number(process.env.BENCH_FLOWS ?? 60);
+const FLOWS = Number(process.env.BENCH_FLOWS ?? 200);
 const SYNC = (process.env.BENCH_SYNC ?? 'FULL') as 'FULL' | 'NORMAL';
 type Sync = 'FULL' | 'NORMAL';
 

@@ -16,7 +16,10 @@ export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   // stop the consent form's redirect to the upstream (or to the client on Deny).
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'",
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  // `same-origin`, not `no-referrer`: a form post to flowgate must carry its real `Origin`
+  // (with `no-referrer` browsers send `Origin: null`, which the DNS-rebinding check refuses),
+  // while a navigation to the upstream or to a client's redirect URI still gets no referrer.
+  'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
   'X-Content-Type-Options': 'nosniff',
 };
@@ -44,7 +47,7 @@ export function redirectResponse(location: string, status: 302 | 303 = 302, head
   const h = new Headers(headers);
   h.set('Location', location);
   h.set('Cache-Control', 'no-store');
-  h.set('Referrer-Policy', 'no-referrer');
+  h.set('Referrer-Policy', 'same-origin');
   return new Response(null, { status, headers: h });
 }
 

@@ -537,6 +537,39 @@ export interface BrowserRequestInit {
   readonly initiator?: string | URL;
   /** True when a redirect hop before this request was cross-site. */
   readonly crossSiteChain?: boolean;
+  /**
+   * The referrer policy of the page the request comes from (its `Referrer-Policy` header or
+   * `<meta name="referrer">`); it decides whether a POST carries the initiator's origin or
+   * `null` (default `strict-origin-when-cross-origin`, browsers' default).
+   */
+  readonly referrerPolicy?: string;
+}
+
+/**
+ * The `Origin` a browser sends on a POST (Fetch, "serializing a request origin"): `null`
+ * under `no-referrer`, under `same-origin` to another origin, and under the `strict-*`
+ * policies from https to http; the initiator's origin otherwise.
+ */
+function serializedOrigin(initiator: URL, target: URL, policy = 'strict-origin-when-cross-origin'): string {
+  switch (policy) {
+    case 'no-referrer':
+      return 'null';
+    case 'same-origin':
+      return initiator.origin === target.origin ? initiator.origin : 'null';
+    case 'no-referrer-when-downgrade':
+    case 'strict-origin':
+    case 'strict-origin-when-cross-origin':
+      return initiator.protocol === 'https:' && target.protocol === 'http:' ? 'null' : initiator.origin;
+    default:
+      return initiator.origin;
+  }
+}
+
+/** A page's referrer policy: its `<meta name="referrer">` wins over its header (the last valid token counts). */
+function referrerPolicyOf(headers: Headers, body: string): string | undefined {
+  const meta = /<meta\s+name=["']?referrer["']?\s+content=["']?([\w-]+)/i.exec(body)?.[1];
+  const header = headers.get('referrer-policy')?.split(',').map((t) => t.trim()).filter(Boolean).at(-1);
+  return (meta ?? header)?.toLowerCase();
 }
 
 /** A stop condition: a predicate, or a URL whose origin and path must match. */
@@ -698,7 +731,7 @@ export class HeadlessBrowser {
               ? 'same-origin'
               : 'same-site',
     };
-    if (method !== 'GET' && method !== 'HEAD' && initiator) headers.origin = initiator.origin;
+    if (method !== 'GET' && method !== 'HEAD' && initiator) headers.origin = serializedOrigin(initiator, target, init.referrerPolicy);
     const cookie = this.jar.cookieHeader(target, { crossSite, method, topLevel: true });
     if (cookie) headers.cookie = cookie;
     let body: string | undefined;
@@ -733,7 +766,13 @@ export class HeadlessBrowser {
     const trace: TraceEntry[] = [];
     const submitted = new Set<string>();
 
-    let next: { url: URL; method: string; body?: string | URLSearchParams | undefined; initiator?: URL | undefined } = {
+    let next: {
+      url: URL;
+      method: string;
+      body?: string | URLSearchParams | undefined;
+      initiator?: URL | undefined;
+      referrerPolicy?: string | undefined;
+    } = {
       url: new URL(url),
       method: (options.method ?? 'GET').toUpperCase(),
       body: options.body,
@@ -748,6 +787,7 @@ export class HeadlessBrowser {
           method: next.method,
           ...(next.body === undefined ? {} : { body: next.body }),
           ...(next.initiator === undefined ? {} : { initiator: next.initiator }),
+          ...(next.referrerPolicy === undefined ? {} : { referrerPolicy: next.referrerPolicy }),
           crossSiteChain,
         });
       } catch (error) {
@@ -774,6 +814,8 @@ export class HeadlessBrowser {
           method: toGet ? 'GET' : next.method,
           body: toGet ? undefined : next.body,
           initiator: next.initiator,
+          // Fetch §4.4: a redirect response's Referrer-Policy header applies to the next hop.
+          referrerPolicy: referrerPolicyOf(response.headers, '') ?? next.referrerPolicy,
         };
         continue;
       }
@@ -803,7 +845,7 @@ export class HeadlessBrowser {
         target.search = data.toString();
         next = { url: target, method: 'GET', initiator: next.url };
       } else {
-        next = { url: action, method: 'POST', body: data, initiator: next.url };
+        next = { url: action, method: 'POST', body: data, initiator: next.url, referrerPolicy: referrerPolicyOf(response.headers, body) };
       }
     }
     throw new NavigationError(`navigation did not finish within ${maxSteps} requests`, trace);

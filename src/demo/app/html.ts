@@ -2,7 +2,7 @@
  * The demo's page layout: self-contained HTML (inline styles only, no scripts, no network
  * assets), every outside value escaped, served with the same security headers as
  * flowgate's own pages (CSP with `frame-ancestors 'none'`, `X-Frame-Options: DENY`,
- * `Referrer-Policy: no-referrer`, `Cache-Control: no-store`).
+ * `Referrer-Policy: same-origin`, `Cache-Control: no-store`).
  *
  * @module
  */
@@ -55,7 +55,7 @@ export { htmlResponse } from '../../http/responses.js';
 export function seeOther(location: string, headers: Readonly<Record<string, string>> = {}): Response {
   return new Response(null, {
     status: 303,
-    headers: { Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', ...headers },
+    headers: { Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'same-origin', ...headers },
   });
 }
 

@@ -32,7 +32,7 @@ export function page(title: string, body: string, style: string = STYLE): string
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)}</title>
 <style>${style}</style>
 </head>

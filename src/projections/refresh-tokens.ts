@@ -7,7 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { GrantCreated, RefreshTokenRotated } from '../../machines/token-grant.js';
-import type { Projection } from '../store/types.js';
+import type { Projection, ProjectionTransaction } from '../store/types.js';
 import { insertRow, updateRows } from './statements.js';
 import { listColumn, parseList, payload, streamEntityId } from './support.js';
 
@@ -22,6 +22,19 @@ export interface RefreshTokenRecord {
   readonly successorHash: string | null;
 }
 
+/** A new live refresh token of `grantId`, keyed by its hash. */
+function insertActive(trx: ProjectionTransaction, tokenHash: string, grantId: string, scopes: readonly string[], at: number) {
+  return insertRow(trx, 'refresh_tokens', {
+    token_hash: tokenHash,
+    grant_id: grantId,
+    scopes: listColumn(scopes),
+    status: 'active',
+    issued_at: at,
+    rotated_at: null,
+    successor_hash: null,
+  });
+}
+
 /** The `refresh_tokens` projection. */
 export const refreshTokensProjection: Projection = {
   name: 'refresh_tokens',
@@ -33,15 +46,7 @@ export const refreshTokensProjection: Projection = {
       case 'grant.created': {
         const e = payload<GrantCreated>(event);
         if (!e.refreshTokenHash) return;
-        await insertRow(trx, 'refresh_tokens', {
-          token_hash: e.refreshTokenHash,
-          grant_id: grantId,
-          scopes: listColumn(e.scopes),
-          status: 'active',
-          issued_at: event.occurredAt,
-          rotated_at: null,
-          successor_hash: null,
-        });
+        await insertActive(trx, e.refreshTokenHash, grantId, e.scopes, event.occurredAt);
         return;
       }
       case 'refresh_token.rotated': {
@@ -52,15 +57,7 @@ export const refreshTokensProjection: Projection = {
           { status: 'rotated', rotated_at: event.occurredAt, successor_hash: e.newHash },
           { token_hash: e.presentedHash, status: 'active' },
         );
-        await insertRow(trx, 'refresh_tokens', {
-          token_hash: e.newHash,
-          grant_id: grantId,
-          scopes: listColumn(e.scopes),
-          status: 'active',
-          issued_at: event.occurredAt,
-          rotated_at: null,
-          successor_hash: null,
-        });
+        await insertActive(trx, e.newHash, grantId, e.scopes, event.occurredAt);
         return;
       }
       case 'grant.revoked':

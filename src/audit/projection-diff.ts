@@ -22,9 +22,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoreDialect } from '../store/dialect.js';
+import { rowToStoredEvent } from '../store/event-store.js';
 import { migrate } from '../store/migrate.js';
+import type { EventRow } from '../store/seal-event.js';
 import { openSqliteDialect } from '../store/sqlite/open-sqlite.js';
-import type { EventMetadata, Projection, StoredEvent } from '../store/types.js';
+import type { Projection, StoredEvent } from '../store/types.js';
 import { startAuditWorker } from './start-worker.js';
 import type { Finding, FindingKind } from './types.js';
 
@@ -279,20 +281,7 @@ async function replayInto(
         if (!projections) continue;
         let event: StoredEvent;
         try {
-          event = {
-            globalPosition: Number(row.global_position),
-            eventId: row.event_id,
-            streamId: row.stream_id,
-            streamVersion: Number(row.stream_version),
-            type: row.type,
-            schemaVersion: Number(row.schema_version),
-            data: JSON.parse(row.data),
-            metadata: JSON.parse(row.metadata) as EventMetadata,
-            occurredAt: Number(row.occurred_at),
-            payloadHash: row.payload_hash,
-            prevHash: row.prev_hash,
-            hash: row.hash,
-          };
+          event = rowToStoredEvent(row as EventRow);
         } catch {
           unreadable++;
           continue;

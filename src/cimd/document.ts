@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import type { ClientMetadata } from '../../machines/client-registration.js';
 import { matchesAnyRedirectPattern } from '../oauth/redirect-patterns.js';
-import { httpsUrl } from '../oauth/https-url.js';
+import { clientDisplayMembers } from '../oauth/https-url.js';
 import { checkRedirectUriForRegistration } from '../oauth/redirect-uri.js';
 import { parseScope } from '../oauth/scope.js';
 
@@ -32,15 +32,7 @@ const documentSchema = z.object({
   token_endpoint_auth_method: z.string().default('none'),
   grant_types: z.array(z.string()).default(['authorization_code']),
   response_types: z.array(z.string()).default(['code']),
-  scope: z.string().max(1000).optional(),
-  client_name: z.string().min(1).max(200).optional(),
-  client_uri: httpsUrl.optional(),
-  logo_uri: httpsUrl.optional(),
-  tos_uri: httpsUrl.optional(),
-  policy_uri: httpsUrl.optional(),
-  software_id: z.string().max(200).optional(),
-  software_version: z.string().max(100).optional(),
-  application_type: z.enum(['native', 'web']).default('native'),
+  ...clientDisplayMembers,
   client_secret: z.unknown().optional(),
 });
 

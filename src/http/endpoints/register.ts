@@ -17,7 +17,7 @@ import { constantTimeEqual, randomToken, sha256Base64Url } from '../../crypto/ra
 import type { ClientMetadata } from '../../../machines/client-registration.js';
 import { InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, InvalidToken, OAuthError, oauthErrorResponse } from '../../oauth/errors.js';
 import { matchesAnyRedirectPattern } from '../../oauth/redirect-patterns.js';
-import { httpsUrl } from '../../oauth/https-url.js';
+import { clientDisplayMembers } from '../../oauth/https-url.js';
 import { checkRedirectUriForRegistration } from '../../oauth/redirect-uri.js';
 import { parseScope } from '../../oauth/scope.js';
 import { clientAddress } from '../client-address.js';
@@ -29,15 +29,7 @@ const metadataSchema = z.object({
   token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
   grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).default(['authorization_code']),
   response_types: z.array(z.literal('code')).default(['code']),
-  scope: z.string().max(1000).optional(),
-  client_name: z.string().min(1).max(200).optional(),
-  client_uri: httpsUrl.optional(),
-  logo_uri: httpsUrl.optional(),
-  tos_uri: httpsUrl.optional(),
-  policy_uri: httpsUrl.optional(),
-  software_id: z.string().max(200).optional(),
-  software_version: z.string().max(100).optional(),
-  application_type: z.enum(['native', 'web']).default('native'),
+  ...clientDisplayMembers,
 });
 
 function describeZod(error: z.ZodError): string {
